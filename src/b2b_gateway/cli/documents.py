@@ -1,0 +1,156 @@
+"""``translate`` and ``validate``: one document through the pipeline's checks, from a file or stdin."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from b2b_gateway.cli.app import settings_of
+from b2b_gateway.cli.output import print_errors, print_json
+from b2b_gateway.errors import GatewayError, Location
+from b2b_gateway.pipeline import Message, Pipeline, State
+from b2b_gateway.runtime.context import build_context
+
+__all__ = ["FORMAT_ALIASES", "translate", "validate"]
+
+FORMAT_ALIASES = {
+    "canonical": "canonical-json",
+    "edifact": "edifact",
+    "ubl": "ubl",
+    "json": "json",
+    "cii": "cii",
+}
+_OK = {State.CHECKED, State.VALIDATED, State.MAPPED, State.SPLIT}
+
+InputArg = Annotated[str, typer.Argument(help="The document file, or - for standard input", show_default=False)]
+PartnerOpt = Annotated[
+    str | None, typer.Option("--partner", "-p", help="Partner id (default: identified from the document)")
+]
+
+
+def read_input(name: str) -> bytes:
+    """The bytes of a file, or of stdin for ``-``; a usage error (exit 2) if it cannot be read."""
+    if name == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(name).read_bytes()
+    except OSError as exc:
+        raise typer.BadParameter(f"cannot read {name}: {exc.strerror}", param_hint="INPUT") from None
+
+
+def documents_of(message: Message) -> list[Message]:
+    """The leaf messages (the business documents) of a processed input."""
+    if not message.children:
+        return [message]
+    return [leaf for kid in message.children for leaf in documents_of(kid)]
+
+
+def all_errors(message: Message) -> list[GatewayError]:
+    """Every error of a processed input and its split messages, each located in its message."""
+    out = list(message.errors)
+    for kid in message.children:
+        for e in all_errors(kid):
+            out.append(e.at(Location(message=kid.message_ref)) if kid.message_ref else e)
+    return out
+
+
+def check_document(ctx: typer.Context, data: bytes, partner: str | None) -> Message:
+    settings = settings_of(ctx)
+    pipeline = Pipeline(build_context(settings))
+    message = Message(raw=data, channel="cli", metadata={"partner": partner} if partner else {})
+    return asyncio.run(pipeline.run(message, stop_after="check"))
+
+
+def is_accepted(message: Message) -> bool:
+    return all(m.state in _OK for m in [message, *documents_of(message)]) and not all_errors(message)
+
+
+def translate(
+    ctx: typer.Context,
+    input: InputArg,
+    partner: PartnerOpt = None,
+    to: Annotated[
+        str, typer.Option("--to", "-t", help="Output format: canonical, edifact, ubl, cii or json")
+    ] = "canonical",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout")] = None,
+    json_errors: Annotated[bool, typer.Option("--json-errors", help="Errors as a JSON array on stderr")] = False,
+) -> None:
+    """Read a document, check it, map it to canonical and print it (or render it with --to).
+
+    Exit 0 on success, 1 when the document is rejected (every error on stderr), 2 on a usage error.
+    """
+    fmt = FORMAT_ALIASES.get(to)
+    if fmt is None:
+        raise typer.BadParameter(f"unknown format {to!r}; use one of {', '.join(FORMAT_ALIASES)}", param_hint="--to")
+    data = read_input(input)
+    message = check_document(ctx, data, partner)
+    if not is_accepted(message):
+        print_errors(all_errors(message), as_json=json_errors, source=input)
+        raise typer.Exit(1)
+    settings = settings_of(ctx)
+    context = build_context(settings)
+    try:
+        codec = context.codecs.get(fmt)
+    except GatewayError as exc:
+        print_errors([exc], as_json=json_errors)
+        raise typer.Exit(2) from None
+    docs = [m for m in documents_of(message) if m.canonical is not None]
+    try:
+        rendered = [codec.from_canonical(m.canonical, context.options(m.partner_id)) for m in docs if m.canonical]
+    except GatewayError as exc:
+        print_errors([exc], as_json=json_errors, source=input)
+        raise typer.Exit(1) from None
+    if fmt == "canonical-json" and len(rendered) > 1:
+        body = b"[\n" + b",\n".join(rendered) + b"\n]\n"
+    else:
+        body = b"\n".join(rendered) + (b"\n" if fmt.endswith("json") else b"")
+    if output is None:
+        sys.stdout.buffer.write(body)
+        sys.stdout.flush()
+    else:
+        output.write_bytes(body)
+
+
+def validate(
+    ctx: typer.Context,
+    input: InputArg,
+    partner: PartnerOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON report on stdout")] = False,
+) -> None:
+    """Check a document (syntax, structure, mapping, business rules) without producing output. Exit 0 or 1."""
+    data = read_input(input)
+    message = check_document(ctx, data, partner)
+    ok = is_accepted(message)
+    warnings = [w for m in [message, *documents_of(message)] for w in m.warnings]
+    if as_json:
+        print_json(
+            {
+                "valid": ok,
+                "format": message.format,
+                "partner": message.partner_id,
+                "documents": [
+                    {
+                        "document_type": m.document_type,
+                        "business_key": m.business_key,
+                        "message_ref": m.message_ref,
+                        "state": m.state.value,
+                        "errors": [e.to_dict() for e in m.errors],
+                        "warnings": [w.to_dict() for w in m.warnings],
+                    }
+                    for m in documents_of(message)
+                ],
+                "errors": [e.to_dict() for e in all_errors(message)],
+            }
+        )
+    else:
+        print_errors(warnings, source=input)
+        if ok:
+            docs = documents_of(message)
+            typer.echo(f"{input}: valid {message.format} ({len(docs)} document(s))", err=True)
+        else:
+            print_errors(all_errors(message), source=input)
+    raise typer.Exit(0 if ok else 1)

@@ -1,0 +1,1 @@
+"""Logging, metrics and tracing: cross-cutting, imported by every layer, importing none of them."""

@@ -1,0 +1,93 @@
+"""structlog, configured once per process.
+
+JSON lines in production (or whenever output is not a terminal), a readable console in a terminal.
+Per-message context (``message_id``, ``correlation_id``, ``partner``, ``stage``) is bound with
+:func:`message_context` and rides along on every event logged inside it. A redaction processor
+masks secret-looking keys and the literal values of every secret the process knows.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Iterable, Iterator, MutableMapping
+from contextlib import contextmanager
+from typing import Any, TextIO
+
+import structlog
+
+from b2b_gateway.settings import LoggingSettings
+
+__all__ = ["configure_logging", "get_logger", "message_context", "redactor"]
+
+_SECRET_KEY = re.compile(r"pass(word|phrase)?|secret|token|authorization|private_key|api_key|cookie", re.I)
+REDACTED = "***"
+
+
+def redactor(secrets: Iterable[str]) -> structlog.types.Processor:
+    """A processor that hides secret-named keys and any known secret value inside logged strings."""
+    values = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+
+    def _scrub(value: Any) -> Any:
+        if isinstance(value, str):
+            for secret in values:
+                if secret in value:
+                    value = value.replace(secret, REDACTED)
+            return value
+        if isinstance(value, dict):
+            return {k: (REDACTED if _SECRET_KEY.search(str(k)) else _scrub(v)) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [_scrub(v) for v in value]
+        return value
+
+    def process(_logger: Any, _name: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+        for key in list(event_dict):
+            if _SECRET_KEY.search(key):
+                event_dict[key] = REDACTED
+            else:
+                event_dict[key] = _scrub(event_dict[key])
+        return event_dict
+
+    return process
+
+
+def configure_logging(settings: LoggingSettings, *, secrets: Iterable[str] = (), stream: TextIO | None = None) -> None:
+    """Configure structlog (and the standard logging it feeds) for this process."""
+    out = stream or sys.stderr
+    fmt = settings.format
+    if fmt == "auto":
+        fmt = "console" if out.isatty() else "json"
+    renderer: structlog.types.Processor = (
+        structlog.dev.ConsoleRenderer(colors=out.isatty())
+        if fmt == "console"
+        else structlog.processors.JSONRenderer(sort_keys=False)
+    )
+    level = getattr(logging, settings.level)
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            redactor(secrets),
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(file=out),
+        cache_logger_on_first_use=False,
+    )
+    logging.basicConfig(level=max(level, logging.WARNING), stream=out, force=True)
+
+
+def get_logger(name: str | None = None) -> Any:
+    """A structlog logger; ``name`` becomes the ``logger`` field."""
+    return structlog.get_logger(name) if name else structlog.get_logger()
+
+
+@contextmanager
+def message_context(**fields: str | None) -> Iterator[None]:
+    """Bind per-message fields (``message_id``, ``correlation_id``, ``partner``, ``stage``) for a block."""
+    clean = {k: v for k, v in fields.items() if v is not None}
+    with structlog.contextvars.bound_contextvars(**clean):
+        yield

@@ -1,0 +1,192 @@
+"""The message record that flows through the pipeline, and its audit trail."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+
+from b2b_gateway.canonical.documents import Document
+from b2b_gateway.errors import GatewayError
+
+__all__ = ["AuditEvent", "Direction", "Message", "Output", "State", "new_id", "utcnow"]
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def new_id() -> str:
+    """A UUIDv7 (time-ordered, so ids sort by arrival) as 32 hex digits."""
+    ms = time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (
+        (ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | (rand >> 68 & 0xFFF) << 64 | 0b10 << 62 | (rand & ((1 << 62) - 1))
+    )
+    return uuid.UUID(int=value).hex
+
+
+class Direction(StrEnum):
+    INBOUND = "inbound"
+    """From a partner into the gateway (and on to the ERP)."""
+    OUTBOUND = "outbound"
+    """From the ERP through the gateway to a partner."""
+
+
+class State(StrEnum):
+    """Where a message is. The last six are final outcomes other than delivery."""
+
+    RECEIVED = "received"
+    IDENTIFIED = "identified"
+    VERIFIED = "verified"
+    DECODED = "decoded"
+    SPLIT = "split"
+    VALIDATED = "validated"
+    MAPPED = "mapped"
+    CHECKED = "checked"
+    RENDERED = "rendered"
+    SIGNED = "signed"
+    STORED = "stored"
+    ROUTED = "routed"
+    DELIVERED = "delivered"
+    REJECTED = "rejected"
+    QUARANTINED = "quarantined"
+    PARKED = "parked"
+    FAILED = "failed"
+    DUPLICATE = "duplicate"
+    CANCELLED = "cancelled"
+
+
+FINAL_STATES = frozenset(
+    {State.DELIVERED, State.REJECTED, State.QUARANTINED, State.FAILED, State.DUPLICATE, State.CANCELLED}
+)
+
+Outcome = Literal["ok", "error", "warning", "info"]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """One step in a message's life: append-only."""
+
+    stage: str
+    outcome: Outcome
+    detail: str = ""
+    at: dt.datetime = field(default_factory=utcnow)
+    actor: str = "gateway"
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stage": self.stage,
+            "outcome": self.outcome,
+            "detail": self.detail,
+            "at": self.at.isoformat(),
+            "actor": self.actor,
+            "data": self.data,
+        }
+
+
+@dataclass(slots=True)
+class Output:
+    """A payload the gateway sends somewhere: a rendered document for a destination, or an acknowledgment."""
+
+    destination: str
+    payload: bytes
+    format: str
+    content_type: str = "application/octet-stream"
+    kind: Literal["document", "acknowledgment"] = "document"
+    headers: dict[str, str] = field(default_factory=dict)
+    id: str = field(default_factory=new_id)
+
+
+@dataclass(slots=True, eq=False)
+class Message:
+    """A document on its way through the gateway, with everything that happened to it."""
+
+    raw: bytes
+    direction: Direction = Direction.INBOUND
+    channel: str = "api"
+    id: str = field(default_factory=new_id)
+    correlation_id: str = ""
+    parent_id: str | None = None
+    partner_id: str | None = None
+    format: str | None = None
+    document_type: str | None = None
+    business_key: str | None = None
+    interchange_ref: str | None = None
+    message_ref: str | None = None
+    test: bool = False
+    received_at: dt.datetime = field(default_factory=utcnow)
+    metadata: dict[str, str] = field(default_factory=dict)
+    state: State = State.RECEIVED
+    canonical: Document | None = None
+    errors: list[GatewayError] = field(default_factory=list)
+    warnings: list[GatewayError] = field(default_factory=list)
+    events: list[AuditEvent] = field(default_factory=list)
+    signature: bytes | None = None
+    outputs: list[Output] = field(default_factory=list)
+    children: list[Message] = field(default_factory=list)
+    unit: Any = None
+    sha256: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.correlation_id:
+            self.correlation_id = self.id
+        if not self.sha256:
+            self.sha256 = hashlib.sha256(self.raw).hexdigest()
+
+    def record(
+        self, stage: str, outcome: Outcome, detail: str = "", *, actor: str = "gateway", **data: Any
+    ) -> AuditEvent:
+        """Append an audit event and return it."""
+        event = AuditEvent(stage=stage, outcome=outcome, detail=detail, actor=actor, data=data)
+        self.events.append(event)
+        return event
+
+    def child(self, raw: bytes, **kwargs: Any) -> Message:
+        """A message split from this one (an EDIFACT message from its interchange), with the lineage set."""
+        kid = Message(
+            raw=raw,
+            direction=self.direction,
+            channel=self.channel,
+            correlation_id=self.correlation_id,
+            parent_id=self.id,
+            partner_id=self.partner_id,
+            format=self.format,
+            interchange_ref=self.interchange_ref,
+            test=self.test,
+            metadata=dict(self.metadata),
+            **kwargs,
+        )
+        self.children.append(kid)
+        return kid
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in FINAL_STATES
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-ready summary (what the CLI and API list)."""
+        return {
+            "id": self.id,
+            "correlation_id": self.correlation_id,
+            "parent_id": self.parent_id,
+            "direction": self.direction.value,
+            "channel": self.channel,
+            "partner": self.partner_id,
+            "format": self.format,
+            "document_type": self.document_type,
+            "business_key": self.business_key,
+            "state": self.state.value,
+            "sha256": self.sha256,
+            "size": len(self.raw),
+            "received_at": self.received_at.isoformat(),
+            "errors": [e.to_dict() for e in self.errors],
+            "warnings": [w.to_dict() for w in self.warnings],
+            "children": [c.id for c in self.children],
+        }

@@ -1,0 +1,161 @@
+"""Runs the stages over a message, records every step, and never loses a message on error.
+
+* A :class:`~b2b_gateway.errors.GatewayError` stops the flow: the error is recorded, the message takes
+  the matching final state (rejected, quarantined, parked, duplicate, failed) and is stored, so it
+  can be inspected and replayed.
+* A retryable (:class:`~b2b_gateway.errors.TransientError`) error is recorded and re-raised: the
+  transport must not acknowledge the input, which comes back later.
+* Any other exception is a bug; it is wrapped, recorded and stored like a failure.
+* For an inbound root message, the acknowledger runs last (CONTRL, APERAK) whatever the outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from b2b_gateway.errors import (
+    DocumentRejected,
+    DuplicateDocumentError,
+    GatewayError,
+    PartnerError,
+    RoutingError,
+    SecurityError,
+    TransientError,
+)
+from b2b_gateway.observability.logging import get_logger, message_context
+from b2b_gateway.pipeline.context import PipelineContext
+from b2b_gateway.pipeline.message import AuditEvent, Direction, Message, State
+from b2b_gateway.pipeline.stages import INBOUND, OUTBOUND, Stage
+
+__all__ = ["Pipeline", "failure_state"]
+
+log = get_logger("b2b_gateway.pipeline")
+
+
+def failure_state(error: GatewayError) -> State:
+    """The final state a message takes when ``error`` stops it."""
+    if isinstance(error, DuplicateDocumentError):
+        return State.DUPLICATE
+    if isinstance(error, SecurityError):
+        return State.QUARANTINED
+    if isinstance(error, RoutingError):
+        return State.PARKED
+    if isinstance(error, DocumentRejected | PartnerError) or error.ack.http in (400, 409, 413, 415, 422):
+        return State.REJECTED
+    return State.FAILED
+
+
+class Pipeline:
+    """The gateway's processing pipeline over one :class:`PipelineContext`.
+
+    Example:
+        >>> import asyncio
+        >>> from b2b_gateway.pipeline import Message, Pipeline, PipelineContext
+        >>> msg = asyncio.run(Pipeline(PipelineContext()).run(Message(raw=b'{"document_type": "x"}')))
+        >>> msg.state.value, msg.errors[0].code
+        ('rejected', 'UNKNOWN_DOCUMENT_TYPE')
+    """
+
+    def __init__(
+        self,
+        ctx: PipelineContext,
+        *,
+        inbound: Sequence[Stage] = INBOUND,
+        outbound: Sequence[Stage] = OUTBOUND,
+    ) -> None:
+        self.ctx = ctx
+        self.inbound = tuple(inbound)
+        self.outbound = tuple(outbound)
+
+    def stages_for(self, message: Message) -> tuple[Stage, ...]:
+        return self.inbound if message.direction is Direction.INBOUND else self.outbound
+
+    async def run(self, message: Message, *, stop_after: str | None = None) -> Message:
+        """Run ``message`` through its stages (up to and including ``stop_after``) and return it.
+
+        Raises:
+            TransientError: a retryable failure; the caller keeps the input and tries again.
+        """
+        stages = self.stages_for(message)
+        if stop_after is not None:
+            names = [s.name for s in stages]
+            stages = stages[: names.index(stop_after) + 1]
+        await self._run_from(message, stages, 0)
+        if message.direction is Direction.INBOUND and message.parent_id is None:
+            await self._acknowledge(message)
+        return message
+
+    async def _run_from(self, message: Message, stages: Sequence[Stage], start: int) -> None:
+        for index in range(start, len(stages)):
+            stage = stages[index]
+            with message_context(
+                message_id=message.id,
+                correlation_id=message.correlation_id,
+                partner=message.partner_id,
+                stage=stage.name,
+            ):
+                before = len(message.events)
+                try:
+                    children = await stage(message, self.ctx)
+                except TransientError as exc:
+                    message.record(stage.name, "error", str(exc), code=exc.code, retryable=True)
+                    log.warning("stage.retry", error=exc.code, detail=exc.message)
+                    raise
+                except GatewayError as exc:
+                    await self._fail(message, stage.name, exc)
+                    return
+                except Exception as exc:  # a bug: never lose the message over it
+                    log.exception("stage.crash")
+                    wrapped = GatewayError(f"internal error in stage {stage.name}: {type(exc).__name__}: {exc}")
+                    await self._fail(message, stage.name, wrapped)
+                    return
+                self._notify(message, before)
+                log.debug("stage.done", state=message.state.value)
+            if children:
+                for child in children:
+                    await self._run_from(child, stages, index + 1)
+                await self._save(message)
+                return
+
+    async def _fail(self, message: Message, stage: str, error: GatewayError) -> None:
+        errors = error.errors if isinstance(error, DocumentRejected) else [error]
+        message.errors.extend(errors)
+        message.state = failure_state(error)
+        before = len(message.events)
+        message.record(
+            stage,
+            "error",
+            error.message,
+            code=error.code,
+            errors=[e.to_dict() for e in errors],
+            state=message.state.value,
+        )
+        self._notify(message, before)
+        log.info("message.stopped", state=message.state.value, error=error.code, detail=error.message)
+        await self._save(message)
+
+    async def _save(self, message: Message) -> None:
+        if self.ctx.store is not None:
+            await self.ctx.store.save(message)
+
+    async def _acknowledge(self, message: Message) -> None:
+        if self.ctx.acknowledger is None:
+            return
+        try:
+            acks = self.ctx.acknowledger.acknowledge(message, self.ctx.options(message.partner_id))
+        except GatewayError as exc:
+            message.record("acknowledge", "error", str(exc), code=exc.code)
+            await self._save(message)
+            return
+        if acks:
+            message.outputs.extend(acks)
+            message.record("acknowledge", "ok", ", ".join(a.format for a in acks), outputs=[a.id for a in acks])
+            await self._save(message)
+            if self.ctx.deliverer is not None:
+                await self.ctx.deliverer.deliver(message)
+
+    def _notify(self, message: Message, before: int) -> None:
+        new: list[AuditEvent] = message.events[before:]
+        for observer in self.ctx.observers:
+            for event in new:
+                observer(message, event)

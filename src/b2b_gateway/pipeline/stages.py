@@ -1,0 +1,265 @@
+"""The pipeline's stages: plain functions of (message, context).
+
+Each stage does one thing, moves the message to its next state and appends one audit event. A stage
+fails by raising a :class:`~b2b_gateway.errors.GatewayError`; the runner records it and stores the
+message, so nothing is lost. ``decode`` may split an interchange: it then returns the child
+messages, and the runner continues the remaining stages on each child.
+
+Inbound:  receive → identify → verify → decode → validate → map → check → sign → store → route → deliver
+Outbound: receive → identify → decode → validate → map → check → render → sign → store → route → deliver
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from b2b_gateway.canonical.rules import DEFAULT_RULESETS, check_business_rules
+from b2b_gateway.errors import (
+    DocumentRejected,
+    InputTooLargeError,
+    Location,
+    UnknownPartnerError,
+    UnroutableError,
+)
+from b2b_gateway.mapping.canonical_json import dump_canonical
+from b2b_gateway.mapping.codec import DocumentCodec
+from b2b_gateway.pipeline.context import PipelineContext
+from b2b_gateway.pipeline.message import Direction, Message, Output, State
+
+__all__ = ["INBOUND", "OUTBOUND", "Stage", "StageResult"]
+
+StageResult = list[Message] | None
+StageFn = Callable[[Message, PipelineContext], StageResult | Awaitable[StageResult]]
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    name: str
+    fn: StageFn
+
+    async def __call__(self, message: Message, ctx: PipelineContext) -> StageResult:
+        result = self.fn(message, ctx)
+        if inspect.isawaitable(result):
+            return await result
+        return result
+
+
+def _codec(message: Message, ctx: PipelineContext) -> DocumentCodec:
+    if message.format:
+        return ctx.codecs.get(message.format)
+    codec = ctx.codecs.detect(message.raw)
+    message.format = codec.name
+    return codec
+
+
+def receive(message: Message, ctx: PipelineContext) -> None:
+    limit = ctx.limits.max_document_bytes
+    if len(message.raw) > limit:
+        raise InputTooLargeError(
+            f"document of {len(message.raw)} bytes is over the limit of {limit} bytes",
+            hint="raise limits.max_document_bytes if this partner really sends such documents",
+        )
+    message.state = State.RECEIVED
+    message.record("receive", "ok", f"{len(message.raw)} bytes via {message.channel}", sha256=message.sha256)
+
+
+def identify(message: Message, ctx: PipelineContext) -> None:
+    codec = _codec(message, ctx)
+    env = codec.envelope(message.raw, ctx.options(message.partner_id))
+    message.interchange_ref = message.interchange_ref or env.interchange_ref
+    message.test = message.test or env.test
+    if env.document_type:
+        message.document_type = env.document_type
+    if message.partner_id is None:
+        hint_id = message.metadata.get("partner")
+        candidates = [hint_id] if hint_id else []
+        if message.direction is Direction.INBOUND and env.sender:
+            candidates.append(env.sender)
+        if message.direction is Direction.OUTBOUND and env.recipient:
+            candidates.append(env.recipient)
+        for value in candidates:
+            found = ctx.partners.find(value, env.sender_qualifier if value == env.sender else None)
+            if found is not None:
+                message.partner_id = found.id
+                break
+        if message.partner_id is None and (ctx.require_known_partner or hint_id):
+            who = hint_id or env.sender or "(no sender in the document)"
+            raise UnknownPartnerError(
+                f"no partner profile matches {who!r}",
+                location=Location(field="sender"),
+                hint="add the partner under mappings/<partner>/ or check the UNB/header identifiers",
+            )
+    message.state = State.IDENTIFIED
+    message.record(
+        "identify",
+        "ok",
+        f"format {message.format}, partner {message.partner_id or 'unknown'}",
+        sender=env.sender,
+        recipient=env.recipient,
+        interchange_ref=env.interchange_ref,
+    )
+
+
+def verify(message: Message, ctx: PipelineContext) -> None:
+    if ctx.verifier is None:
+        message.record("verify", "info", "no signature policy configured")
+        return
+    ctx.verifier.verify(message, partner=ctx.partner(message.partner_id))
+    message.state = State.VERIFIED
+    message.record("verify", "ok", "signature and policy checked")
+
+
+def decode(message: Message, ctx: PipelineContext) -> StageResult:
+    codec = _codec(message, ctx)
+    units = codec.split(message.raw, ctx.options(message.partner_id))
+    warnings = [w for u in units for w in u.warnings]
+    message.warnings.extend(warnings)
+    if len(units) == 1 and units[0].raw is None:
+        unit = units[0]
+        message.unit = unit
+        message.document_type = unit.document_type
+        message.message_ref = unit.ref
+        message.state = State.DECODED
+        message.record("decode", "warning" if warnings else "ok", f"one {unit.document_type} document")
+        return None
+    kids = []
+    for unit in units:
+        assert unit.raw is not None
+        kid = message.child(unit.raw, document_type=unit.document_type, message_ref=unit.ref)
+        kid.unit = unit
+        kid.warnings.extend(unit.warnings)
+        kid.state = State.DECODED
+        kid.record("decode", "ok", f"{unit.document_type} {unit.ref or ''} split from {message.id}".strip())
+        kids.append(kid)
+    message.state = State.SPLIT
+    message.record("decode", "warning" if warnings else "ok", f"{len(kids)} message(s)", children=[k.id for k in kids])
+    return kids
+
+
+def validate(message: Message, ctx: PipelineContext) -> None:
+    codec = ctx.codecs.get(message.format or "")
+    findings = codec.validate(message.unit, ctx.options(message.partner_id))
+    errors = [f for f in findings if f.severity == "error"]
+    message.warnings.extend(f for f in findings if f.severity == "warning")
+    if errors:
+        raise DocumentRejected(errors)
+    message.state = State.VALIDATED
+    message.record("validate", "warning" if findings else "ok", f"{len(findings)} warning(s)" if findings else "")
+
+
+def map_to_canonical(message: Message, ctx: PipelineContext) -> None:
+    codec = ctx.codecs.get(message.format or "")
+    document = codec.to_canonical(message.unit, ctx.options(message.partner_id))
+    message.canonical = document
+    message.document_type = document.document_type
+    message.business_key = document.business_key
+    message.test = message.test or document.test
+    message.state = State.MAPPED
+    message.record("map", "ok", f"{document.document_type} {document.business_key}")
+
+
+def check(message: Message, ctx: PipelineContext) -> None:
+    assert message.canonical is not None
+    partner = ctx.partner(message.partner_id)
+    rulesets = partner.business_rules if partner else DEFAULT_RULESETS
+    errors = check_business_rules(message.canonical, rulesets=rulesets)
+    locate = getattr(ctx.codecs.get(message.format or ""), "locate", None)
+    if errors and callable(locate):
+        locate(errors, message.unit)
+    if errors:
+        raise DocumentRejected(errors)
+    message.state = State.CHECKED
+    message.record("check", "ok", f"rule sets: {', '.join(rulesets)}")
+
+
+def render(message: Message, ctx: PipelineContext) -> None:
+    """Outbound: render the canonical document in the partner's format and check it with our own validator."""
+    assert message.canonical is not None
+    partner = ctx.partner(message.partner_id)
+    fmt = partner.outbound_format(message.canonical.document_type) if partner else "canonical-json"
+    codec = ctx.codecs.get(fmt)
+    options = ctx.options(message.partner_id)
+    payload = codec.from_canonical(message.canonical, options)
+    problems = [e for unit in codec.split(payload, options) for e in codec.validate(unit, options)]
+    errors = [e for e in problems if e.severity == "error"]
+    if errors:
+        raise DocumentRejected(errors, message=f"the rendered {fmt} document fails validation: {errors[0].message}")
+    message.outputs.append(
+        Output(destination=f"partner:{message.partner_id}", payload=payload, format=fmt, kind="document")
+    )
+    message.state = State.RENDERED
+    message.record("render", "ok", f"{fmt}, {len(payload)} bytes")
+
+
+def sign(message: Message, ctx: PipelineContext) -> None:
+    if ctx.signer is None or message.canonical is None:
+        message.record("sign", "info", "no signing key configured")
+        return
+    message.signature = ctx.signer.sign(dump_canonical(message.canonical), partner=ctx.partner(message.partner_id))
+    message.state = State.SIGNED
+    message.record("sign", "ok", f"detached CMS signature, {len(message.signature)} bytes")
+
+
+async def store(message: Message, ctx: PipelineContext) -> None:
+    if ctx.store is None:
+        message.record("store", "info", "no store configured (dry run)")
+        return
+    message.state = State.STORED
+    message.record("store", "ok")
+    await ctx.store.save(message)
+
+
+async def route(message: Message, ctx: PipelineContext) -> None:
+    if ctx.router is None:
+        message.record("route", "info", "no router configured (dry run)")
+        return
+    assert message.canonical is not None
+    destinations = ctx.router.route(message)
+    if not destinations:
+        raise UnroutableError(
+            f"no routing rule matches {message.document_type} from {message.partner_id or 'an unknown partner'}",
+            hint="add a rule to the routing file, then replay the message",
+        )
+    rendered = {(o.destination, o.format): o for o in message.outputs if o.kind == "document"}
+    for dest in destinations:
+        existing = rendered.get((dest.name, dest.format))
+        if existing is not None:
+            existing.headers.update(dest.headers)
+            continue
+        codec = ctx.codecs.get(dest.format)
+        payload = codec.from_canonical(message.canonical, ctx.options(dest.partner_id or message.partner_id))
+        message.outputs.append(
+            Output(destination=dest.name, payload=payload, format=dest.format, headers=dict(dest.headers))
+        )
+    message.state = State.ROUTED
+    message.record("route", "ok", ", ".join(d.name for d in destinations), destinations=[d.name for d in destinations])
+    if ctx.store is not None:
+        await ctx.store.save(message)
+
+
+async def deliver(message: Message, ctx: PipelineContext) -> None:
+    if ctx.deliverer is None:
+        message.record("deliver", "info", "no deliverer configured (dry run)")
+        return
+    await ctx.deliverer.deliver(message)
+
+
+_IN = [
+    Stage("receive", receive),
+    Stage("identify", identify),
+    Stage("verify", verify),
+    Stage("decode", decode),
+    Stage("validate", validate),
+    Stage("map", map_to_canonical),
+    Stage("check", check),
+    Stage("sign", sign),
+    Stage("store", store),
+    Stage("route", route),
+    Stage("deliver", deliver),
+]
+INBOUND: tuple[Stage, ...] = tuple(_IN)
+OUTBOUND: tuple[Stage, ...] = tuple(
+    s for s in [*_IN[:2], *_IN[3:7], Stage("render", render), *_IN[7:]] if s.name != "verify"
+)

@@ -1,0 +1,227 @@
+"""Typed settings: ``B2B_`` environment variables (``__`` nests) over an optional TOML file over defaults.
+
+Nothing here is read at import time. :func:`load_settings` builds one immutable :class:`Settings`
+value, which the CLI passes down; no module keeps it.
+
+Example: ``B2B_AMQP__URL=amqp://guest:guest@127.0.0.1/`` or, in ``gateway.toml``::
+
+    [amqp]
+    url = "amqp://guest:guest@127.0.0.1/"
+
+Secrets (passwords, passphrases, tokens) are :class:`pydantic.SecretStr` and come from the
+environment or from files (``*_file`` settings); they never appear in ``repr`` or logs.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from b2b_gateway.errors import Location, SettingsError
+
+__all__ = [
+    "DEFAULT_MAX_DOCUMENT_BYTES",
+    "AmqpSettings",
+    "DirectorySettings",
+    "HttpSettings",
+    "LimitSettings",
+    "LoggingSettings",
+    "PathSettings",
+    "SecuritySettings",
+    "Settings",
+    "StoreSettings",
+    "load_settings",
+    "read_secret",
+]
+
+DEFAULT_MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PathSettings(_Section):
+    """Where the gateway keeps its files. Relative paths are relative to the working directory."""
+
+    data_dir: Path = Path("var")
+    mappings_dir: Path = Path("mappings")
+    certs_dir: Path = Path("certs")
+    schemas_dir: Path | None = Field(
+        default=None,
+        description="Installed official schemas (UBL XSD, EN 16931 XSLT); default data_dir/schemas",
+    )
+
+    @property
+    def installed_schemas(self) -> Path:
+        return self.schemas_dir or self.data_dir / "schemas"
+
+
+class StoreSettings(_Section):
+    """The message store. SQLite (WAL) under the data directory unless a URL is given."""
+
+    url: SecretStr | None = Field(default=None, description="SQLAlchemy async URL, e.g. postgresql+asyncpg://…")
+    pool_size: int = 5
+    retention_days: int | None = None
+
+    def resolved_url(self, paths: PathSettings) -> str:
+        if self.url is not None:
+            return self.url.get_secret_value()
+        return f"sqlite+aiosqlite:///{(paths.data_dir / 'gateway.db').as_posix()}"
+
+
+class AmqpSettings(_Section):
+    """RabbitMQ. With no URL the gateway uses its embedded durable queue."""
+
+    url: SecretStr | None = None
+    exchange_in: str = "b2b.in"
+    exchange_out: str = "b2b.out"
+    exchange_erp: str = "b2b.erp"
+    prefetch: int = 100
+    retry_delays_ms: tuple[int, ...] = (1_000, 10_000, 60_000, 600_000)
+    max_attempts: int = 5
+    tls_ca: Path | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+
+
+class DirectorySettings(_Section):
+    """The embedded default channels: a pickup directory and the ERP drop directory."""
+
+    inbox: Path | None = Field(default=None, description="Pickup directory (default data_dir/in)")
+    erp_outbox: Path | None = Field(default=None, description="Canonical JSON for the ERP (default data_dir/erp)")
+    poll_interval_s: float = 0.5
+    settle_s: float = Field(default=0.2, description="A file is complete when its size has not changed this long")
+
+
+class HttpSettings(_Section):
+    """The gateway's HTTP server (API, dashboard, AS2, inbound HTTP)."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8080
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_client_ca: Path | None = Field(default=None, description="Require client certificates signed by this CA")
+    public_url: str | None = None
+
+
+class LoggingSettings(_Section):
+    """structlog output: JSON lines in production, readable console in a terminal."""
+
+    format: Literal["auto", "json", "console"] = "auto"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class LimitSettings(_Section):
+    """Size limits on every input."""
+
+    max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
+    max_xml_depth: int = 256
+    max_xml_elements: int = 2_000_000
+    max_json_depth: int = 128
+    max_segments: int = 5_000_000
+
+
+class SecuritySettings(_Section):
+    """Key passphrase, API users and tokens: from the environment or from files only."""
+
+    key_passphrase: SecretStr | None = None
+    key_passphrase_file: Path | None = None
+    admin_password: SecretStr | None = None
+    admin_password_file: Path | None = None
+    api_token: SecretStr | None = None
+    api_token_file: Path | None = None
+    session_secret: SecretStr | None = None
+    cert_warning_days: int = 30
+
+    def passphrase(self) -> bytes | None:
+        value = read_secret(self.key_passphrase, self.key_passphrase_file)
+        return value.encode() if value is not None else None
+
+
+class Settings(BaseSettings):
+    """The whole configuration of one gateway process."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="B2B_", env_nested_delimiter="__", extra="forbid", frozen=True, case_sensitive=False
+    )
+
+    environment: Literal["development", "test", "production"] = "development"
+    company_id: str = Field(default="GATEWAY", description="The partner id of this gateway's own company")
+    paths: PathSettings = PathSettings()
+    store: StoreSettings = StoreSettings()
+    amqp: AmqpSettings = AmqpSettings()
+    directories: DirectorySettings = DirectorySettings()
+    http: HttpSettings = HttpSettings()
+    logging: LoggingSettings = LoggingSettings()
+    limits: LimitSettings = LimitSettings()
+    security: SecuritySettings = SecuritySettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment wins over the TOML file, which reaches us as init arguments.
+        return env_settings, init_settings, file_secret_settings
+
+    @property
+    def inbox(self) -> Path:
+        return self.directories.inbox or self.paths.data_dir / "in"
+
+    @property
+    def erp_outbox(self) -> Path:
+        return self.directories.erp_outbox or self.paths.data_dir / "erp"
+
+
+def read_secret(value: SecretStr | None, path: Path | None) -> str | None:
+    """A secret given directly (environment) or in a file (first line, stripped)."""
+    if value is not None:
+        return value.get_secret_value()
+    if path is not None:
+        try:
+            return path.read_text(encoding="utf-8").splitlines()[0].strip()
+        except (OSError, IndexError) as exc:
+            raise SettingsError(f"cannot read secret file: {exc}", location=Location(file=str(path))) from None
+    return None
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings from defaults, the TOML file (``config_file`` or ``$B2B_CONFIG``) and the environment.
+
+    Raises:
+        SettingsError: the file cannot be read or a value is invalid; the message names the setting.
+    """
+    data: dict[str, Any] = {}
+    path = config_file or (Path(os.environ["B2B_CONFIG"]) if os.environ.get("B2B_CONFIG") else None)
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise SettingsError(
+                f"cannot read settings file: {exc.strerror}", location=Location(file=str(path))
+            ) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"invalid TOML: {exc}", location=Location(file=str(path))) from None
+    data.update(overrides)
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(p) for p in first["loc"])
+        env = "B2B_" + "__".join(str(p) for p in first["loc"]).upper()
+        raise SettingsError(
+            f"invalid setting {name!r}: {first['msg']}",
+            location=Location(file=str(path) if path else None, field=name),
+            hint=f"set it in the TOML file as {name} or in the environment as {env}",
+        ) from None

@@ -1,0 +1,110 @@
+"""Directory channels: pickup (take a file only when complete) and drop (write a temporary name, then rename)."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["DirectoryDrop", "DirectoryPickup", "PickedFile"]
+
+_IGNORED_SUFFIXES = (".tmp", ".part", ".partial", ".filepart", ".crdownload")
+
+
+@dataclass(frozen=True, slots=True)
+class PickedFile:
+    """A file claimed from a pickup directory (moved into its ``.work`` folder)."""
+
+    path: Path
+    name: str
+    data: bytes
+
+
+@dataclass(slots=True)
+class DirectoryPickup:
+    """Watches ``inbox``; a file is taken once its size and mtime have not changed for ``settle_s``.
+
+    Claimed files move to ``inbox/.work/``; after processing, :meth:`done` moves them to ``archive/``
+    or ``error/`` beside the inbox. Files left in ``.work/`` by a crash are taken again at start.
+    """
+
+    inbox: Path
+    settle_s: float = 0.2
+    max_bytes: int = 64 * 1024 * 1024
+    _seen: dict[str, tuple[int, int, float]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for sub in (self.inbox, self.work, self.archive, self.error):
+            sub.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def work(self) -> Path:
+        return self.inbox / ".work"
+
+    @property
+    def archive(self) -> Path:
+        return self.inbox.parent / f"{self.inbox.name}.archive"
+
+    @property
+    def error(self) -> Path:
+        return self.inbox.parent / f"{self.inbox.name}.error"
+
+    def recover(self) -> list[PickedFile]:
+        """Files a previous process claimed but did not finish."""
+        return [PickedFile(p, p.name, p.read_bytes()) for p in sorted(self.work.iterdir()) if p.is_file()]
+
+    def poll(self) -> list[PickedFile]:
+        """Claim every complete file in the inbox (oldest first)."""
+        now = time.monotonic()
+        ready: list[PickedFile] = []
+        current: set[str] = set()
+        for entry in sorted(os.scandir(self.inbox), key=lambda e: e.name):
+            if not entry.is_file() or entry.name.startswith(".") or entry.name.endswith(_IGNORED_SUFFIXES):
+                continue
+            st = entry.stat()
+            current.add(entry.name)
+            sig = (st.st_size, st.st_mtime_ns)
+            previous = self._seen.get(entry.name)
+            if previous is None or previous[:2] != sig:
+                self._seen[entry.name] = (*sig, now)
+                if self.settle_s > 0:
+                    continue
+            elif now - previous[2] < self.settle_s:
+                continue
+            target = self.work / entry.name
+            try:
+                os.replace(entry.path, target)
+            except FileNotFoundError:
+                continue  # another process took it
+            self._seen.pop(entry.name, None)
+            ready.append(PickedFile(target, entry.name, target.read_bytes()))
+        for gone in set(self._seen) - current:
+            self._seen.pop(gone, None)
+        return ready
+
+    def done(self, picked: PickedFile, *, ok: bool, message_id: str) -> Path:
+        """Move a processed file out of ``.work`` into the archive or error directory."""
+        folder = self.archive if ok else self.error
+        target = folder / f"{message_id}-{picked.name}"
+        os.replace(picked.path, target)
+        return target
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryDrop:
+    """Writes files atomically: a hidden temporary name, fsync, then rename into place."""
+
+    outbox: Path
+
+    def write(self, name: str, data: bytes) -> Path:
+        self.outbox.mkdir(parents=True, exist_ok=True)
+        safe = name.replace("/", "_").replace("\\", "_")
+        tmp = self.outbox / f".{safe}.tmp"
+        with tmp.open("wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        final = self.outbox / safe
+        os.replace(tmp, final)
+        return final

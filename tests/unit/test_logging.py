@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import io
+import json
+
+from b2b_gateway.observability.logging import configure_logging, get_logger, message_context
+from b2b_gateway.settings import LoggingSettings
+
+
+def test_json_lines_with_message_context_and_redaction() -> None:
+    out = io.StringIO()
+    configure_logging(LoggingSettings(format="json", level="DEBUG"), secrets=["s3cr3t-passphrase"], stream=out)
+    log = get_logger("t")
+    with message_context(message_id="m1", correlation_id="c1", partner="ACME", stage="decode"):
+        log.info("decoded", detail="key s3cr3t-passphrase leaked?", password="pw", nested={"token": "abc"})
+    log.info("outside")
+    lines = [json.loads(x) for x in out.getvalue().splitlines()]
+    first, second = lines
+    assert first["event"] == "decoded"
+    assert (first["message_id"], first["correlation_id"], first["partner"], first["stage"]) == (
+        "m1",
+        "c1",
+        "ACME",
+        "decode",
+    )
+    assert "s3cr3t-passphrase" not in out.getvalue()
+    assert first["password"] == "***" and first["nested"]["token"] == "***"
+    assert "message_id" not in second
+
+
+def test_console_renderer_when_asked() -> None:
+    out = io.StringIO()
+    configure_logging(LoggingSettings(format="console"), stream=out)
+    get_logger().warning("hello", partner="X")
+    assert "hello" in out.getvalue() and "partner" in out.getvalue()
+    assert not out.getvalue().lstrip().startswith("{")
