@@ -24,9 +24,9 @@ class PartnerDirectory:
     def get(self, partner_id: str) -> PartnerProfile | None:
         return self._by_id.get(partner_id)
 
-    def find(self, value: str, qualifier: str | None = None) -> PartnerProfile | None:
-        """The partner one of whose identifiers is ``value`` (with ``qualifier`` when both give one)."""
+    def find(self, value: str, qualifier: str | None = None, kind: str | None = None) -> PartnerProfile | None:
+        """The partner one of whose identifiers is ``value`` (with ``qualifier``/``kind`` when both give one)."""
         direct = self._by_id.get(value)
         if direct is not None:
             return direct
-        return next((p for p in self._by_id.values() if p.matches(value, qualifier)), None)
+        return next((p for p in self._by_id.values() if p.matches(value, qualifier, kind)), None)
