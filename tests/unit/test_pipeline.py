@@ -110,6 +110,7 @@ class SplittingCodec:
     """A two-document 'interchange' format, to exercise fan-out."""
 
     name = "pair"
+    counters: tuple[str, ...] = ()
 
     def sniff(self, data: bytes) -> bool:
         return data.startswith(b"PAIR")

@@ -47,6 +47,7 @@ class CanonicalJsonCodec:
     """Reads and writes canonical JSON documents (``document_type`` tells which)."""
 
     name = "canonical-json"
+    counters: tuple[str, ...] = ()
 
     def sniff(self, data: bytes) -> bool:
         return bool(_MARKER.match(data[:8192]))

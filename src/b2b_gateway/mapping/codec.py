@@ -19,6 +19,9 @@ class CodecOptions:
 
     partner: PartnerProfile | None = None
     limits: LimitSettings = field(default_factory=LimitSettings)
+    references: dict[str, str] = field(default_factory=dict)
+    """Control references allocated for an outbound render (e.g. ``interchange``, ``message``), from the
+    store's per-partner counters that survive restarts; see ``DocumentCodec.counters``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +60,10 @@ class DocumentCodec(Protocol):
 
     name: str
     """Stable format name: ``canonical-json``, ``edifact``, ``ubl``, ``cii``, ``ubl-json``, ``json``."""
+
+    counters: tuple[str, ...]
+    """Names of the control-number counters an outbound render needs (``("interchange", "message")`` for
+    EDIFACT, ``()`` for most formats). The pipeline allocates them before ``from_canonical``."""
 
     def sniff(self, data: bytes) -> bool:
         """Whether ``data`` looks like this format (cheap; the first bytes suffice)."""

@@ -15,6 +15,7 @@ from b2b_gateway.pipeline.message import AuditEvent, Message, Output
 
 __all__ = [
     "Acknowledger",
+    "ControlNumbers",
     "Deliverer",
     "Destination",
     "EventObserver",
@@ -58,6 +59,14 @@ class MessageStore(Protocol):
 
     async def save(self, message: Message) -> None:
         """Insert or update the message, append its new audit events, write its outputs; commit."""
+        ...
+
+
+class ControlNumbers(Protocol):
+    """Per-partner counters for control references (UNB 0020, UNH 0062 …) that survive restarts."""
+
+    async def next(self, key: str) -> int:
+        """The next value of counter ``key`` (e.g. ``MOCKEDI:edifact:interchange``), committed."""
         ...
 
 

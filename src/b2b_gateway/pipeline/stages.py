@@ -174,13 +174,14 @@ def check(message: Message, ctx: PipelineContext) -> None:
     message.record("check", "ok", f"rule sets: {', '.join(rulesets)}")
 
 
-def render(message: Message, ctx: PipelineContext) -> None:
+async def render(message: Message, ctx: PipelineContext) -> None:
     """Outbound: render the canonical document in the partner's format and check it with our own validator."""
     assert message.canonical is not None
     partner = ctx.partner(message.partner_id)
     fmt = partner.outbound_format(message.canonical.document_type) if partner else "canonical-json"
     codec = ctx.codecs.get(fmt)
-    options = ctx.options(message.partner_id)
+    refs = await ctx.references(codec.name, codec.counters, message.partner_id)
+    options = ctx.options(message.partner_id, refs)
     payload = codec.from_canonical(message.canonical, options)
     problems = [e for unit in codec.split(payload, options) for e in codec.validate(unit, options)]
     errors = [e for e in problems if e.severity == "error"]
@@ -190,7 +191,7 @@ def render(message: Message, ctx: PipelineContext) -> None:
         Output(destination=f"partner:{message.partner_id}", payload=payload, format=fmt, kind="document")
     )
     message.state = State.RENDERED
-    message.record("render", "ok", f"{fmt}, {len(payload)} bytes")
+    message.record("render", "ok", f"{fmt}, {len(payload)} bytes", references=refs)
 
 
 def sign(message: Message, ctx: PipelineContext) -> None:
@@ -229,7 +230,9 @@ async def route(message: Message, ctx: PipelineContext) -> None:
             existing.headers.update(dest.headers)
             continue
         codec = ctx.codecs.get(dest.format)
-        payload = codec.from_canonical(message.canonical, ctx.options(dest.partner_id or message.partner_id))
+        target = dest.partner_id or message.partner_id
+        refs = await ctx.references(codec.name, codec.counters, target)
+        payload = codec.from_canonical(message.canonical, ctx.options(target, refs))
         message.outputs.append(
             Output(destination=dest.name, payload=payload, format=dest.format, headers=dict(dest.headers))
         )
