@@ -139,6 +139,9 @@ class SecuritySettings(_Section):
     api_token_file: Path | None = None
     session_secret: SecretStr | None = None
     cert_warning_days: int = 30
+    signing_key: str | None = Field(
+        default=None, description="Which of our keys (a name in certs/) signs when the partner profile does not say"
+    )
 
     def passphrase(self) -> bytes | None:
         value = read_secret(self.key_passphrase, self.key_passphrase_file)
