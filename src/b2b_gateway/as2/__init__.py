@@ -10,7 +10,7 @@ The HTTP side lives in :mod:`b2b_gateway.api.as2` (receive endpoint) and :mod:`b
 (sender).
 """
 
-from b2b_gateway.as2.inbound import As2Receiver, DuplicateCheck, Inbound, PartyLookup
+from b2b_gateway.as2.inbound import As2Receiver, DuplicateCheck, Inbound, PartyLookup, SeenMessages
 from b2b_gateway.as2.mdn import Mdn, MdnReceipt, MdnRequest, Mic, build_mdn, disposition_for, error_for, read_mdn
 from b2b_gateway.as2.mime import Entity, Headers
 from b2b_gateway.as2.outbound import OutboundMessage, build_message, check_mdn
@@ -29,6 +29,7 @@ __all__ = [
     "Mic",
     "OutboundMessage",
     "PartyLookup",
+    "SeenMessages",
     "as2_channel",
     "as2_party",
     "build_mdn",

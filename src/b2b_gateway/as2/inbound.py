@@ -26,7 +26,7 @@ from b2b_gateway.errors import (
     UnknownRecipientError,
 )
 
-__all__ = ["As2Receiver", "DuplicateCheck", "Inbound", "PartyLookup"]
+__all__ = ["As2Receiver", "DuplicateCheck", "Inbound", "PartyLookup", "SeenMessages"]
 
 PartyLookup = Callable[[str, str], As2Party | None]
 """``(as2_from, as2_to) -> party``: the partner that sends as ``as2_from`` to us as ``as2_to``, or ``None``."""
@@ -38,6 +38,25 @@ MAX_LAYERS = 6
 
 def _never(_partner: str, _message_id: str) -> bool:
     return False
+
+
+class SeenMessages:
+    """An in-memory duplicate register: ``is_duplicate`` for the receiver, ``remember`` once accepted.
+
+    The runtime may back the same two calls with the message store instead.
+    """
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self._seen: dict[tuple[str, str], None] = {}
+        self._limit = limit
+
+    def is_duplicate(self, partner_id: str, message_id: str) -> bool:
+        return (partner_id, message_id) in self._seen
+
+    def remember(self, partner_id: str, message_id: str) -> None:
+        self._seen[(partner_id, message_id)] = None
+        while len(self._seen) > self._limit:
+            self._seen.pop(next(iter(self._seen)))
 
 
 @dataclass(slots=True)
