@@ -66,12 +66,15 @@ def settings_of(ctx: typer.Context) -> Settings:
 
 
 def _register() -> None:
-    from b2b_gateway.cli import documents, run, schema
+    from b2b_gateway.cli import certs, documents, run, schema, signing
 
     app.command("translate")(documents.translate)
     app.command("validate")(documents.validate)
     app.command("run")(run.run)
     app.add_typer(schema.app, name="schema")
+    app.add_typer(certs.app, name="certs")
+    app.command("sign")(signing.sign)
+    app.command("verify")(signing.verify)
 
 
 _register()

@@ -18,7 +18,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from asn1crypto import cms
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from b2b_gateway.as2.inbound import Inbound, PartyLookup
 from b2b_gateway.as2.party import As2Party, as2_channel, as2_party
@@ -32,10 +31,10 @@ from b2b_gateway.partners.directory import PartnerDirectory
 from b2b_gateway.partners.profile import PartnerProfile, SecurityPolicy
 from b2b_gateway.pipeline.message import Message, State
 from b2b_gateway.pipeline.runner import Pipeline
+from b2b_gateway.security.algorithms import default_signature_algorithm
 from b2b_gateway.security.compression import decompress_cms
 from b2b_gateway.security.envelope import decrypt_cms
 from b2b_gateway.security.jws import sign_jws, verify_jws
-from b2b_gateway.security.keys import PrivateKey
 from b2b_gateway.security.signature import sign_cms, verify_cms
 from b2b_gateway.security.store import CertStore
 from b2b_gateway.settings import Settings
@@ -43,10 +42,6 @@ from b2b_gateway.settings import Settings
 __all__ = ["CmsSigner", "CmsVerifier", "as2_lookup", "inbound_message", "pipeline_handler"]
 
 _WRAPPED = frozenset({"enveloped_data", "authenticated_enveloped_data", "compressed_data", "signed_data"})
-
-
-def _default_algorithm(key: PrivateKey | None) -> str:
-    return "ecdsa-sha256" if isinstance(key, ec.EllipticCurvePrivateKey) else "rsa-sha256"
 
 
 @dataclass(slots=True)
@@ -68,7 +63,7 @@ class CmsSigner:
         algorithm = (
             policy.signature_algorithm
             if policy is not None and "signature_algorithm" in policy.model_fields_set
-            else _default_algorithm(identity.key)
+            else default_signature_algorithm(identity.key)
         )
         if policy is not None and policy.jws:
             return sign_jws(data, identity, algorithm).encode("ascii")

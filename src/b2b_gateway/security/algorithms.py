@@ -13,6 +13,7 @@ from b2b_gateway.security.keys import PrivateKey
 __all__ = [
     "ACCEPTED_DIGESTS",
     "SIGNING_DIGESTS",
+    "default_signature_algorithm",
     "digest",
     "hash_for",
     "normalize_digest",
@@ -80,3 +81,8 @@ def signature_scheme(algorithm: str, key: PrivateKey) -> tuple[hashes.HashAlgori
     if name.startswith("rsa-"):
         return hash_alg, padding.PKCS1v15()
     raise UnsupportedAlgorithmError(f"unknown signature algorithm {algorithm!r}")
+
+
+def default_signature_algorithm(key: PrivateKey | None) -> str:
+    """``ecdsa-sha256`` for an EC key, ``rsa-sha256`` otherwise."""
+    return "ecdsa-sha256" if isinstance(key, ec.EllipticCurvePrivateKey) else "rsa-sha256"
