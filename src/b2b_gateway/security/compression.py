@@ -51,4 +51,6 @@ def decompress_cms(data: bytes, *, max_bytes: int | None = None) -> bytes:
         raise DecompressionError(f"the compressed content is corrupt: {exc}") from None
     if limit and inflater.unconsumed_tail:
         raise DecompressionError(f"the content inflates beyond the limit of {limit} bytes")
+    if not inflater.eof:
+        raise DecompressionError("the compressed content is truncated or corrupt")
     return out

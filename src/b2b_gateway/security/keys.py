@@ -7,16 +7,18 @@ PKCS#7 (``.p7b``/``.p7c``, PEM or DER) bundles.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import ipaddress
 import os
 from dataclasses import dataclass
 from typing import Literal
 
+from asn1crypto import cms
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
+from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from b2b_gateway.errors import KeyStoreError
@@ -113,6 +115,18 @@ def _pem_blocks(data: bytes) -> list[tuple[str, bytes]]:
     return blocks
 
 
+def _pkcs7_certificates(der: bytes) -> list[x509.Certificate]:
+    """The certificates of a PKCS#7 bundle (read with asn1crypto: openssl writes BER set orderings)."""
+    try:
+        info = cms.ContentInfo.load(der)
+        if info["content_type"].native != "signed_data":
+            raise ValueError("not a PKCS#7 signed-data bundle")
+        choices = info["content"]["certificates"] or []
+        return [x509.load_der_x509_certificate(c.chosen.dump()) for c in choices if c.name == "certificate"]
+    except (TypeError, KeyError) as exc:
+        raise ValueError(str(exc)) from None
+
+
 def _read_pem(data: bytes, password: bytes | None) -> Loaded:
     certs: list[x509.Certificate] = []
     key: PrivateKey | None = None
@@ -121,7 +135,8 @@ def _read_pem(data: bytes, password: bytes | None) -> Loaded:
             if label in ("CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE"):
                 certs.append(x509.load_pem_x509_certificate(block))
             elif label in ("PKCS7", "CMS"):
-                certs.extend(pkcs7.load_pem_pkcs7_certificates(block))
+                body = b"".join(line for line in block.splitlines() if not line.startswith(b"-----"))
+                certs.extend(_pkcs7_certificates(base64.b64decode(body)))
             elif label.endswith("PRIVATE KEY"):
                 if key is not None:
                     raise KeyStoreError("more than one private key in one file")
@@ -150,7 +165,7 @@ def read_container(data: bytes, password: bytes | None = None) -> Loaded:
     except ValueError:
         pass
     try:
-        return Loaded(tuple(pkcs7.load_der_pkcs7_certificates(data)))
+        return Loaded(tuple(_pkcs7_certificates(data)))
     except ValueError:
         pass
     try:
