@@ -168,7 +168,8 @@ class As2Receiver:
     def _process(self, inbound: Inbound, head: Headers, body: bytes) -> None:
         party = self._identify(inbound)
         inbound.party = party
-        outer = [(n, head.get(n)) for n in ("Content-Type", "Content-Transfer-Encoding") if head.get(n)]
+        names = ("Content-Type", "Content-Transfer-Encoding", "Content-Disposition")
+        outer = [(n, head.get(n)) for n in names if head.get(n)]
         entity = Entity(outer or [("Content-Type", "application/octet-stream")], body)
         mic_source: bytes | None = None
         first_decrypted: bytes | None = None
