@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI
 
@@ -19,6 +19,8 @@ from b2b_gateway.pipeline import Output
 from b2b_gateway.runtime.security import as2_lookup
 from b2b_gateway.security.store import CertStore
 from b2b_gateway.transport.as2 import As2Sender
+
+T = TypeVar("T")
 
 
 def profile(
@@ -76,6 +78,18 @@ class Station:
 
 def output(payload: bytes, filename: str = "orders.edi") -> Output:
     return Output(destination="partner:X", payload=payload, format="edifact", headers={"filename": filename})
+
+
+async def eventually(probe: Callable[[], Awaitable[T]], ok: Callable[[T], bool], what: str, limit_s: float = 30.0) -> T:
+    """Call ``probe`` until ``ok`` holds for its answer (bounded); return that answer."""
+    deadline = time.monotonic() + limit_s
+    while True:
+        value = await probe()
+        if ok(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}: last saw {value!r}")
+        await asyncio.sleep(0.1)
 
 
 async def wait_for(condition: Callable[[], object], what: str, limit_s: float = 30.0) -> None:
