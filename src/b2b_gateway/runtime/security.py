@@ -2,7 +2,8 @@
 
 * :class:`CmsSigner` signs what the gateway stores and sends (detached CMS, or JWS when the partner's
   profile asks for it), with the partner's chosen key and algorithm.
-* :class:`CmsVerifier` unwraps CMS-protected input (enveloped, compressed, signed-with-content),
+* :class:`CmsVerifier` unwraps CMS-protected input (enveloped, compressed, signed-with-content; the
+  :func:`unwrap_stage` does it before ``identify``, see :func:`secure_inbound`),
   checks a detached signature carried in the message metadata (``signature``: base64 CMS, ``jws``:
   a detached JWS), and applies the partner's policy (required signature or encryption), taking into
   account what the transport already checked (``security.signed``/``security.encrypted`` = ``true``).
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from asn1crypto import cms
@@ -29,8 +30,10 @@ from b2b_gateway.errors import (
 )
 from b2b_gateway.partners.directory import PartnerDirectory
 from b2b_gateway.partners.profile import PartnerProfile, SecurityPolicy
+from b2b_gateway.pipeline.context import PipelineContext
 from b2b_gateway.pipeline.message import Message, State
 from b2b_gateway.pipeline.runner import Pipeline
+from b2b_gateway.pipeline.stages import INBOUND, Stage
 from b2b_gateway.security.algorithms import default_signature_algorithm
 from b2b_gateway.security.compression import decompress_cms
 from b2b_gateway.security.envelope import decrypt_cms
@@ -39,7 +42,15 @@ from b2b_gateway.security.signature import sign_cms, verify_cms
 from b2b_gateway.security.store import CertStore
 from b2b_gateway.settings import Settings
 
-__all__ = ["CmsSigner", "CmsVerifier", "as2_lookup", "inbound_message", "pipeline_handler"]
+__all__ = [
+    "CmsSigner",
+    "CmsVerifier",
+    "as2_lookup",
+    "inbound_message",
+    "pipeline_handler",
+    "secure_inbound",
+    "unwrap_stage",
+]
 
 _WRAPPED = frozenset({"enveloped_data", "authenticated_enveloped_data", "compressed_data", "signed_data"})
 
@@ -93,28 +104,38 @@ class CmsVerifier:
     store: CertStore
     max_bytes: int | None = None
 
-    def _unwrap(self, message: Message, policy: SecurityPolicy) -> tuple[bool, bool]:
-        signed = encrypted = False
-        certs = self.store.certificates(policy.certificates)
-        roots = self.store.anchors(policy.trusted_roots)
+    def unwrap(self, message: Message) -> list[str]:
+        """Take CMS protection off ``message.raw`` in place: decrypt, decompress, and lift the content out
+        of a signed-data (its signature is kept in ``metadata["signature"]`` for :meth:`verify`).
+
+        Returns:
+            The layers taken off, outermost first.
+
+        Raises:
+            DecryptionError, DecompressionError, UnsupportedAlgorithmError: a layer cannot be taken off.
+        """
+        layers: list[str] = []
         for _ in range(6):
             info = _content_info(message.raw)
             if info is None:
                 break
             kind = info["content_type"].native
             if kind in ("enveloped_data", "authenticated_enveloped_data"):
-                message.raw = decrypt_cms(message.raw, self.store.identities()).content
-                encrypted = True
+                decrypted = decrypt_cms(message.raw, self.store.identities())
+                message.raw = decrypted.content
+                message.metadata["security.encrypted"] = "true"
+                layers.append(f"encrypted ({decrypted.algorithm})")
             elif kind == "compressed_data":
                 message.raw = decompress_cms(message.raw, max_bytes=self.max_bytes)
+                layers.append("compressed")
             else:
-                check = verify_cms(
-                    message.raw, certificates=certs, trusted_roots=roots, intermediates=self.store.all_certificates()
-                )
-                message.raw = check.content
-                message.metadata["security.signer"] = check.fingerprint
-                signed = True
-        return signed, encrypted
+                content = info["content"]["encap_content_info"]["content"].native
+                if not isinstance(content, bytes):
+                    break  # a detached signature on its own: nothing to lift out
+                message.metadata["signature"] = base64.b64encode(message.raw).decode("ascii")
+                message.raw = content
+                layers.append("signed")
+        return layers
 
     def verify(self, message: Message, *, partner: PartnerProfile | None) -> None:
         """Check ``message`` against ``partner``'s policy, unwrapping CMS content in place.
@@ -124,9 +145,9 @@ class CmsVerifier:
         """
         policy = partner.security if partner is not None else SecurityPolicy()
         meta = message.metadata
-        signed, encrypted = self._unwrap(message, policy)
-        signed = signed or meta.get("security.signed") == "true"
-        encrypted = encrypted or meta.get("security.encrypted") == "true"
+        self.unwrap(message)  # content that came in CMS-protected without the unwrap stage
+        signed = meta.get("security.signed") == "true"
+        encrypted = meta.get("security.encrypted") == "true"
         certs = self.store.certificates(policy.certificates)
         roots = self.store.anchors(policy.trusted_roots)
         if meta.get("signature"):
@@ -152,6 +173,30 @@ class CmsVerifier:
             raise SignatureRequiredError(f"partner {partner.id if partner else '?'} must sign; this is unsigned")
         meta["security.signed"] = str(signed).lower()
         meta["security.encrypted"] = str(encrypted).lower()
+
+
+def unwrap_stage(message: Message, ctx: PipelineContext) -> None:
+    """A pipeline stage before ``identify``: CMS-protected input (a ``.p7m`` dropped in a directory, a
+    signed-data posted over HTTP) is decrypted, decompressed and lifted out of its signature, so the
+    format can be recognised; ``verify`` then checks the signature against the partner's policy."""
+    if not isinstance(ctx.verifier, CmsVerifier):
+        message.record("unwrap", "info", "no CMS verifier configured")
+        return
+    layers = ctx.verifier.unwrap(message)
+    message.record("unwrap", "ok" if layers else "info", ", ".join(layers) or "not CMS-protected", layers=layers)
+
+
+def secure_inbound(stages: Sequence[Stage] = INBOUND) -> tuple[Stage, ...]:
+    """The inbound stages with :func:`unwrap_stage` right after ``receive``.
+
+    Example: ``Pipeline(ctx, inbound=secure_inbound())``.
+    """
+    out: list[Stage] = []
+    for stage in stages:
+        out.append(stage)
+        if stage.name == "receive":
+            out.append(Stage("unwrap", unwrap_stage))
+    return tuple(out)
 
 
 def as2_lookup(
