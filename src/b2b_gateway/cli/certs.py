@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from cryptography import x509
 
 from b2b_gateway.cli.app import settings_of
 from b2b_gateway.cli.output import print_errors, print_json
 from b2b_gateway.errors import GatewayError, KeyStoreError
 from b2b_gateway.security.check import check_store
 from b2b_gateway.security.files import load_store, read_file, save_entry
-from b2b_gateway.security.keys import generate_private_key, issue_certificate, key_matches, read_container
+from b2b_gateway.security.keys import PrivateKey, generate_private_key, issue_certificate, key_matches, read_container
 from b2b_gateway.security.store import CertStore
 from b2b_gateway.settings import Settings
 
@@ -30,12 +33,30 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 NameArg = Annotated[str, typer.Argument(help="Entry name (what partner profiles refer to)", show_default=False)]
 
 
+@contextmanager
+def _exit_on_error(code: int = 1) -> Iterator[None]:
+    """Print a GatewayError raised in the block and exit with ``code``."""
+    try:
+        yield
+    except GatewayError as exc:
+        print_errors([exc])
+        raise typer.Exit(code) from None
+
+
 def _store(settings: Settings) -> CertStore:
     try:
         return load_store(settings.paths.certs_dir, settings.security.passphrase())
     except GatewayError as exc:
         print_errors([exc])
         raise typer.Exit(2) from None
+
+
+def _save(settings: Settings, name: str, certs: list[x509.Certificate], key: PrivateKey | None) -> None:
+    """Write the entry (the key encrypted with our passphrase) and print the files written."""
+    with _exit_on_error():
+        written = save_entry(settings.paths.certs_dir, name, certs, key, settings.security.passphrase())
+    for path in written:
+        typer.echo(str(path))
 
 
 def _check_name(name: str) -> None:
@@ -64,12 +85,12 @@ def generate(
         raise typer.BadParameter("use rsa or ec", param_hint="--key-type")
     settings = settings_of(ctx)
     store = _store(settings)
-    if name in store and not force:
-        print_errors([KeyStoreError(f"entry {name!r} exists", hint="choose another name (rollover) or --force")])
-        raise typer.Exit(1)
-    try:
+    with _exit_on_error():
+        if name in store and not force:
+            raise KeyStoreError(f"entry {name!r} exists", hint="choose another name (rollover) or --force")
+    with _exit_on_error():
         signer = None
-        chain = []
+        chain: list[x509.Certificate] = []
         if issuer:
             entry = store.get(issuer)
             if entry.key is None:
@@ -78,12 +99,7 @@ def generate(
             chain = list(entry.certificates)
         key = generate_private_key("ec" if key_type == "ec" else "rsa", bits)
         cert = issue_certificate(common_name or name, key, issuer=signer, days=days, ca=ca, dns_names=tuple(dns or ()))
-        written = save_entry(settings.paths.certs_dir, name, [cert, *chain], key, settings.security.passphrase())
-    except GatewayError as exc:
-        print_errors([exc])
-        raise typer.Exit(1) from None
-    for path in written:
-        typer.echo(str(path))
+    _save(settings, name, [cert, *chain], key)
 
 
 @app.command("import")
@@ -107,7 +123,7 @@ def import_(
     elif password_file:
         password = read_file(password_file).splitlines()[0].strip() if password_file.exists() else None
     store = _store(settings)
-    try:
+    with _exit_on_error():
         if entry_name in store and not force:
             raise KeyStoreError(f"entry {entry_name!r} exists", hint="use --name for a rollover entry, or --force")
         loaded = read_container(read_file(file), password)
@@ -119,12 +135,7 @@ def import_(
             if own is None:
                 raise KeyStoreError(f"the private key in {file} matches none of its certificates")
             certs = [own, *(c for c in certs if c is not own)]
-        written = save_entry(settings.paths.certs_dir, entry_name, certs, loaded.key, settings.security.passphrase())
-    except GatewayError as exc:
-        print_errors([exc])
-        raise typer.Exit(1) from None
-    for path in written:
-        typer.echo(str(path))
+    _save(settings, entry_name, certs, loaded.key)
 
 
 @app.command("list")
