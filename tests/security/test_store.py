@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from b2b_gateway.errors import KeyStoreError
+from b2b_gateway.observability.logging import configure_logging
+from b2b_gateway.runtime.security import report_certificates
 from b2b_gateway.security.check import check_store, expiry_timestamps
 from b2b_gateway.security.files import load_store, save_entry
 from b2b_gateway.security.keys import fingerprint, key_matches, load_private_key, read_container
 from b2b_gateway.security.store import CertEntry, CertStore
+from b2b_gateway.settings import LoggingSettings, Settings
 from tests.security.conftest import Openssl, Pki, key_pem, make_leaf, pem
 
 PASS = b"correct horse battery staple"
@@ -105,3 +110,13 @@ def test_check_reports_each_problem(pki: Pki) -> None:
     stamps = expiry_timestamps(store)
     assert stamps["soon"] == pytest.approx((now + dt.timedelta(days=10)).timestamp(), abs=120)
     assert set(stamps) == {e.name for e in store}
+
+
+def test_the_running_gateway_warns_about_certificates(pki: Pki) -> None:
+    out = io.StringIO()
+    configure_logging(LoggingSettings(format="json"), stream=out)
+    store = CertStore([pki.root, pki.intermediate, pki.gateway, pki.expired])
+    findings = report_certificates(store, Settings(security={"cert_warning_days": 30}))  # type: ignore[arg-type]
+    assert {f.name: f.severity for f in findings}["expired"] == "error"
+    events = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [(e["event"], e["certificate"], e["level"]) for e in events] == [("cert.expired", "expired", "warning")]

@@ -28,6 +28,7 @@ from b2b_gateway.errors import (
     SignatureInvalidError,
     SignatureRequiredError,
 )
+from b2b_gateway.observability.logging import get_logger
 from b2b_gateway.partners.directory import PartnerDirectory
 from b2b_gateway.partners.profile import PartnerProfile, SecurityPolicy
 from b2b_gateway.pipeline.context import PipelineContext
@@ -35,6 +36,7 @@ from b2b_gateway.pipeline.message import Message, State
 from b2b_gateway.pipeline.runner import Pipeline
 from b2b_gateway.pipeline.stages import INBOUND, Stage
 from b2b_gateway.security.algorithms import default_signature_algorithm
+from b2b_gateway.security.check import CertFinding, check_store
 from b2b_gateway.security.compression import decompress_cms
 from b2b_gateway.security.envelope import decrypt_cms
 from b2b_gateway.security.jws import sign_jws, verify_jws
@@ -48,9 +50,12 @@ __all__ = [
     "as2_lookup",
     "inbound_message",
     "pipeline_handler",
+    "report_certificates",
     "secure_inbound",
     "unwrap_stage",
 ]
+
+log = get_logger("b2b_gateway.security")
 
 _WRAPPED = frozenset({"enveloped_data", "authenticated_enveloped_data", "compressed_data", "signed_data"})
 
@@ -197,6 +202,23 @@ def secure_inbound(stages: Sequence[Stage] = INBOUND) -> tuple[Stage, ...]:
         if stage.name == "receive":
             out.append(Stage("unwrap", unwrap_stage))
     return tuple(out)
+
+
+def report_certificates(store: CertStore, settings: Settings) -> list[CertFinding]:
+    """Check the store at startup (and on a timer): log a warning per certificate that is expiring,
+    expired, not yet valid or has a broken chain. The expiry gauge comes from
+    :func:`~b2b_gateway.security.check.expiry_timestamps`."""
+    findings = check_store(store, warning_days=settings.security.cert_warning_days)
+    for finding in findings:
+        if finding.severity != "ok":
+            log.warning(
+                "cert." + finding.status,
+                certificate=finding.name,
+                detail=finding.detail,
+                days_left=finding.days_left,
+                not_after=finding.not_after.isoformat(),
+            )
+    return findings
 
 
 def as2_lookup(
