@@ -152,3 +152,17 @@ async def test_as2_over_https_with_client_certificates(pki: Pki, tmp_path: Path)
             await gateway.sender.send(
                 output(orders()), no_client_cert.partners[0], no_client_cert.partners[0].channels[0]
             )
+
+
+async def test_async_mdn_posted_to_the_message_endpoint_and_no_mdn_asked(stations: tuple[Station, Station]) -> None:
+    gateway, partner = stations
+    with running(partner.app()) as partner_url, running(gateway.app()) as gateway_url:
+        # a signed MDN posted to /as2 itself is recognised as an MDN
+        pointed(gateway, partner_url + "/as2", mdn="async", mdn_url=gateway_url + "/as2")
+        result = await gateway.sender.send(output(orders()), gateway.partners[0], gateway.partners[0].channels[0])
+        await wait_for(lambda: gateway.async_mdns, "the asynchronous MDN on /as2")
+        assert gateway.async_mdns[0][0].message_id == result.message_id and gateway.async_mdns[0][1].signed
+        # a signed message with no MDN asked is a message, not an MDN
+        pointed(gateway, partner_url + "/as2", mdn="none")
+        quiet = await gateway.sender.send(output(orders()), gateway.partners[0], gateway.partners[0].channels[0])
+        assert quiet.status == "delivered" and quiet.mdn is None and len(partner.received) == 2

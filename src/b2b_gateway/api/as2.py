@@ -33,11 +33,12 @@ Remember = Callable[[str, str], None]
 MdnPoster = Callable[[Mdn], Awaitable[int]]
 
 
-def _is_mdn(headers: Headers) -> bool:
+def _is_mdn(headers: Headers, body: bytes) -> bool:
+    """An MDN posted back to us (multipart/report, or a signed one) rather than a message."""
     content_type = headers.get("Content-Type").lower()
-    return "disposition-notification" in content_type or (
-        "multipart/signed" in content_type and not headers.get("Disposition-Notification-To")
-    )
+    if "disposition-notification" in content_type:
+        return True
+    return "multipart/signed" in content_type and b"report-type=disposition-notification" in body[:4096]
 
 
 def as2_router(
@@ -85,7 +86,7 @@ def as2_router(
     async def receive(request: Request, background: BackgroundTasks) -> Response:
         body = await request.body()
         headers = Headers(request.headers.items())
-        if _is_mdn(headers):
+        if _is_mdn(headers, body):
             return await handle_mdn(headers, body)
         inbound = await run_in_threadpool(receiver.receive, headers, body)
         error = inbound.error

@@ -96,8 +96,8 @@ def as2_party(
         default_signing_key: our key that signs when the profile names none.
 
     Raises:
-        PartnerConfigError: a certificate named in the profile is missing, or signing is asked of a store
-            without a private key.
+        PartnerConfigError: a certificate or signing key named in the profile (or ``default_signing_key``)
+            is missing.
     """
     chan = channel or as2_channel(profile) or Channel(kind="as2")
     policy = profile.security
@@ -105,13 +105,13 @@ def as2_party(
     try:
         certificates = tuple(store.certificates(policy.certificates))
         roots = tuple(store.anchors(policy.trusted_roots))
-        needs_key = policy.sign_outbound
+        chosen = policy.signing_key or default_signing_key
         signing: CertEntry | None = None
         try:
-            signing = store.signing_identity(policy.signing_key or default_signing_key)
+            signing = store.signing_identity(chosen)
         except KeyStoreError:
-            if needs_key:
-                raise
+            if chosen:  # a named key that is missing is a configuration error; no key at all only
+                raise  # stops signing, which build_message reports when it is asked to sign
     except KeyStoreError as exc:
         raise PartnerConfigError(f"partner {profile.id}: {exc.message}", hint=exc.hint) from None
     return As2Party(
