@@ -25,27 +25,41 @@ from tests.security.conftest import Pki, orders
 from tests.security.servers import free_port, running
 
 
-@pytest.fixture
-def mock_edi() -> Iterator[str]:
-    """``mock-edi`` started as its own process, as its command line allows; its base URL."""
+def _start_mock_edi() -> tuple[subprocess.Popen[bytes], str] | None:
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "mockedi", "--host", "127.0.0.1", "--port", str(port), "--quiet"],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
-    while True:
+    while proc.poll() is None and time.monotonic() < deadline:
         try:
             if httpx.get(url + "/_mock/health", timeout=2).status_code == 200:
-                break
+                return proc, url
         except httpx.TransportError:
             pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"mock-edi did not start: {proc.stderr.read() if proc.stderr else b''!r}")
         time.sleep(0.1)
+    proc.kill()
+    proc.wait(10)
+    return None
+
+
+@pytest.fixture
+def mock_edi() -> Iterator[str]:
+    """``mock-edi`` started as its own process, as its command line allows; its base URL.
+
+    The port is picked free just before the start; should another process take it meanwhile, mock-edi
+    exits at once and a new port is tried (three times at most).
+    """
+    for _ in range(3):
+        started = _start_mock_edi()
+        if started is not None:
+            break
+    else:
+        raise RuntimeError("mock-edi did not start on 127.0.0.1")
+    proc, url = started
     try:
         yield url
     finally:
