@@ -24,15 +24,16 @@ _PREFIXES = {uri: prefix for prefix, uri in NS.items()}
 class Reader:
     """Typed, traced lookups below UBL elements."""
 
-    def __init__(self, prefixes: dict[str, str] | None = None) -> None:
+    def __init__(self, namespaces: dict[str, str] | None = None) -> None:
         self.trace: dict[str, etree._Element] = {}
-        self.prefixes = {**_PREFIXES, **(prefixes or {})}
+        self.ns = namespaces or NS
+        self.prefixes = {uri: prefix for prefix, uri in self.ns.items()} or _PREFIXES
 
     def find(self, el: etree._Element | None, path: str) -> etree._Element | None:
-        return None if el is None else el.find(path, NS)
+        return None if el is None else el.find(path, self.ns)
 
     def all(self, el: etree._Element | None, path: str) -> list[etree._Element]:
-        return [] if el is None else list(el.findall(path, NS))
+        return [] if el is None else list(el.findall(path, self.ns))
 
     def text(self, el: etree._Element | None, path: str) -> str | None:
         found = self.find(el, path) if path else el
