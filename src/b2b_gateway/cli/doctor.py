@@ -64,8 +64,9 @@ def official_schemas(settings: Settings) -> list[Finding]:
     for group, status in installed_status(target, verify=True).items():
         name = f"schemas {group}"
         if status.state == "installed":
-            out.append(Finding(name, "ok", f"{manifest.titles[group]}: {status.files} files verified; "
-                               f"{effect[group]} is on"))
+            out.append(
+                Finding(name, "ok", f"{manifest.titles[group]}: {status.files} files verified; {effect[group]} is on")
+            )
         elif status.state == "missing":
             out.append(Finding(name, "warn", f"not installed: {effect[group]} is off", hint))
         else:

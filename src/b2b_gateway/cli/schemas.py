@@ -14,7 +14,9 @@ from b2b_gateway.formats.xml.official import install_official, load_manifest
 
 __all__ = ["app", "install"]
 
-app = typer.Typer(help="The official schemas and rules (UBL 2.1 XSD, CII D16B XSD, EN 16931 XSLT).", no_args_is_help=True)
+app = typer.Typer(
+    help="The official schemas and rules (UBL 2.1 XSD, CII D16B XSD, EN 16931 XSLT).", no_args_is_help=True
+)
 
 
 @app.command("install")

@@ -79,9 +79,7 @@ def svrl_errors(
         out.append(
             BusinessRuleError(
                 f"{rule}: {text.removeprefix(f'[{rule}]-').strip()}",
-                location=Location(
-                    xpath=readable_xpath(location, prefixes or {}) or None, line=_line(tree, location)
-                ),
+                location=Location(xpath=readable_xpath(location, prefixes or {}) or None, line=_line(tree, location)),
                 severity="warning" if flag == "warning" else "error",
                 code=rule,
                 details={"rule": rule, "flag": flag, "test": fail.get("test"), "source": "EN 16931 (CEN XSLT)"},

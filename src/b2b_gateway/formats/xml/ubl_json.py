@@ -85,7 +85,7 @@ def _fill(parent: etree._Element, obj: dict[str, Any], pointer: str, pointers: l
                 ns = NS["cbc"] if any(k.endswith("Content") for k in item) else NS["cac"]
             child = etree.SubElement(parent, f"{{{ns}}}{name}")
             pointers.append(child_pointer)
-            child.sourceline = len(pointers)
+            setattr(child, "sourceline", len(pointers))  # noqa: B010 - the stubs call it read-only; lxml allows it
             _fill(child, item, child_pointer, pointers)
 
 
@@ -106,8 +106,10 @@ def ubl_json_to_tree(value: Any) -> tuple[etree._ElementTree, list[str]]:
     if len(items) != 1:
         raise _fail("the document element holds exactly one object", f"/{_escape(name)}")
     pointers = [items[0][0]]
-    root = etree.Element(f"{{{namespace}}}{name}", nsmap={None: namespace, **NS})
-    root.sourceline = 1
+    nsmap: dict[str | None, str] = {None: namespace}
+    nsmap.update(NS)
+    root = etree.Element(f"{{{namespace}}}{name}", nsmap=nsmap)
+    setattr(root, "sourceline", 1)  # noqa: B010
     _fill(root, items[0][1], items[0][0], pointers)
     return etree.ElementTree(root), pointers
 

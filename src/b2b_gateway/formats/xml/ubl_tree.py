@@ -49,7 +49,9 @@ def _order(type_name: str) -> dict[str, int]:
 
 def new_document(root: str) -> etree._Element:
     """An empty UBL document root with the usual prefixes."""
-    return etree.Element(f"{{{doc_namespace(root)}}}{root}", nsmap={None: doc_namespace(root), **NS})
+    nsmap: dict[str | None, str] = {None: doc_namespace(root)}
+    nsmap.update(NS)
+    return etree.Element(f"{{{doc_namespace(root)}}}{root}", nsmap=nsmap)
 
 
 def sub(parent: etree._Element, qname: str, text: object = None, **attributes: str | None) -> etree._Element:
@@ -87,9 +89,9 @@ def sort_children(element: etree._Element, type_name: str | None = None) -> None
     order = _order(type_name)
     kids = list(element)
     for kid in kids:
-        if kid.tag not in order:
+        if str(kid.tag) not in order:
             raise ValueError(f"{etree.QName(kid).localname} is not allowed in {type_name}")
-    kids.sort(key=lambda k: order[k.tag])
+    kids.sort(key=lambda k: order[str(k.tag)])
     element[:] = kids
     for kid in kids:
         qname = etree.QName(kid)

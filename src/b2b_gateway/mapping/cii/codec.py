@@ -49,7 +49,9 @@ class CiiCodec:
 
     def envelope(self, data: bytes, options: CodecOptions) -> EnvelopeInfo:
         root = self._tree(data, options).getroot()
-        seller = root.find("rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeAgreement/ram:SellerTradeParty", CII_NS)
+        seller = root.find(
+            "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeAgreement/ram:SellerTradeParty", CII_NS
+        )
         sender = qualifier = None
         if seller is not None:
             ident = seller.find("ram:URIUniversalCommunication/ram:URIID", CII_NS)

@@ -40,7 +40,10 @@ def _party(r: Reader, el: E | None, field: str) -> Data | None:
         return None
     r.mark(field, el)
     out: Data = {}
-    ids = [r.ident(i, "", f"{field}.identifiers[{n}]") for n, i in enumerate(r.all(el, "ram:ID") + r.all(el, "ram:GlobalID"))]
+    ids = [
+        r.ident(i, "", f"{field}.identifiers[{n}]")
+        for n, i in enumerate(r.all(el, "ram:ID") + r.all(el, "ram:GlobalID"))
+    ]
     if ids:
         out["identifiers"] = [i for i in ids if i]
     r.put(out, "name", el, "ram:Name", field)
@@ -54,7 +57,9 @@ def _party(r: Reader, el: E | None, field: str) -> Data | None:
     if contact_el is not None:
         contact: Data = {}
         r.put(contact, "name", contact_el, "ram:PersonName", f"{field}.contact")
-        r.put(contact, "phone", contact_el, "ram:TelephoneUniversalCommunication/ram:CompleteNumber", f"{field}.contact")
+        r.put(
+            contact, "phone", contact_el, "ram:TelephoneUniversalCommunication/ram:CompleteNumber", f"{field}.contact"
+        )
         r.put(contact, "email", contact_el, "ram:EmailURIUniversalCommunication/ram:URIID", f"{field}.contact")
         out["contact"] = contact
     address = r.find(el, "ram:PostalTradeAddress")
@@ -131,10 +136,17 @@ def _line(r: Reader, el: E, n: int) -> Data:
     price: Data = {}
     r.put(price, "net", agreement, "ram:NetPriceProductTradePrice/ram:ChargeAmount", f"{field}.price")
     r.put(price, "base_quantity", agreement, "ram:NetPriceProductTradePrice/ram:BasisQuantity", f"{field}.price")
-    r.put(price, "base_unit", agreement, "ram:NetPriceProductTradePrice/ram:BasisQuantity", f"{field}.price", "unitCode")
+    r.put(
+        price, "base_unit", agreement, "ram:NetPriceProductTradePrice/ram:BasisQuantity", f"{field}.price", "unitCode"
+    )
     r.put(price, "gross", agreement, "ram:GrossPriceProductTradePrice/ram:ChargeAmount", f"{field}.price")
-    r.put(price, "discount", agreement, "ram:GrossPriceProductTradePrice/ram:AppliedTradeAllowanceCharge/ram:ActualAmount",
-          f"{field}.price")
+    r.put(
+        price,
+        "discount",
+        agreement,
+        "ram:GrossPriceProductTradePrice/ram:AppliedTradeAllowanceCharge/ram:ActualAmount",
+        f"{field}.price",
+    )
     if price:
         line["price"] = price
     r.put(line, "quantity", el, "ram:SpecifiedLineTradeDelivery/ram:BilledQuantity", field)
@@ -175,8 +187,9 @@ def _settlement(r: Reader, s: E | None, out: Data) -> None:
     means = []
     for n, pm_el in enumerate(r.all(s, "ram:SpecifiedTradeSettlementPaymentMeans")):
         f = f"payment_means[{n}]"
-        pm: Data = {k: v for k, v in (("remittance_info", remittance), ("creditor_id", creditor),
-                                       ("mandate_ref", mandate)) if v}
+        pm: Data = {
+            k: v for k, v in (("remittance_info", remittance), ("creditor_id", creditor), ("mandate_ref", mandate)) if v
+        }
         for key, path in (
             ("code", "ram:TypeCode"),
             ("text", "ram:Information"),
@@ -212,7 +225,8 @@ def _settlement(r: Reader, s: E | None, out: Data) -> None:
     if period:
         out["invoice_period"] = period
     out["allowances_charges"] = [
-        _allowance_charge(r, a, f"allowances_charges[{n}]") for n, a in enumerate(r.all(s, "ram:SpecifiedTradeAllowanceCharge"))
+        _allowance_charge(r, a, f"allowances_charges[{n}]")
+        for n, a in enumerate(r.all(s, "ram:SpecifiedTradeAllowanceCharge"))
     ]
     out["preceding_invoices"] = []
     for n, ref in enumerate(r.all(s, "ram:InvoiceReferencedDocument")):
@@ -261,14 +275,18 @@ def read_cii_invoice(r: Reader, root: E) -> Data:
         if party is not None:
             out[key] = party
     out["attachments"] = []
-    for n, ref in enumerate(r.all(agreement, "ram:AdditionalReferencedDocument")):
+    for _n, ref in enumerate(r.all(agreement, "ram:AdditionalReferencedDocument")):
         if r.text(ref, "ram:TypeCode") == "130":
             r.put(out, "invoiced_object_ref", ref, "ram:IssuerAssignedID", "")
             continue
         att: Data = {}
         f = f"attachments[{len(out['attachments'])}]"
-        for key, path in (("id", "ram:IssuerAssignedID"), ("description", "ram:Name"), ("uri", "ram:URIID"),
-                          ("content_base64", "ram:AttachmentBinaryObject")):
+        for key, path in (
+            ("id", "ram:IssuerAssignedID"),
+            ("description", "ram:Name"),
+            ("uri", "ram:URIID"),
+            ("content_base64", "ram:AttachmentBinaryObject"),
+        ):
             r.put(att, key, ref, path, f)
         r.put(att, "mime_code", ref, "ram:AttachmentBinaryObject", f, attr="mimeCode")
         r.put(att, "filename", ref, "ram:AttachmentBinaryObject", f, attr="filename")
@@ -277,7 +295,9 @@ def read_cii_invoice(r: Reader, root: E) -> Data:
     r.put(out, "despatch_advice_ref", delivery_el, "ram:DespatchAdviceReferencedDocument/ram:IssuerAssignedID", "")
     r.put(out, "receiving_advice_ref", delivery_el, "ram:ReceivingAdviceReferencedDocument/ram:IssuerAssignedID", "")
     delivery: Data = {}
-    _date(r, delivery, "actual_date", delivery_el, "ram:ActualDeliverySupplyChainEvent/ram:OccurrenceDateTime", "delivery")
+    _date(
+        r, delivery, "actual_date", delivery_el, "ram:ActualDeliverySupplyChainEvent/ram:OccurrenceDateTime", "delivery"
+    )
     ship_to = _party(r, r.find(delivery_el, "ram:ShipToTradeParty"), "delivery.party")
     if ship_to is not None:
         delivery["party"] = ship_to

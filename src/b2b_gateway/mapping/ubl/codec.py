@@ -10,10 +10,10 @@ from typing import Any
 
 from lxml import etree
 
+from b2b_gateway.canonical.despatch import DespatchAdvice
 from b2b_gateway.canonical.documents import Document, document_from_data
 from b2b_gateway.canonical.invoice import Invoice
 from b2b_gateway.canonical.order import Order
-from b2b_gateway.canonical.despatch import DespatchAdvice
 from b2b_gateway.canonical.order_response import OrderResponse
 from b2b_gateway.errors import (
     DocumentRejected,
@@ -99,7 +99,8 @@ class UblCodec:
         entry = ROOTS.get(q.localname)
         if entry is None or q.namespace != f"{UBL_DOC}{q.localname}-2":
             raise UnknownDocumentTypeError(
-                f"the root element {q.localname} ({q.namespace or 'no namespace'}) is not a UBL document the gateway reads",
+                f"the root element {q.localname} ({q.namespace or 'no namespace'}) "
+                "is not a UBL document the gateway reads",
                 location=Location(xpath=f"/{q.localname}", line=root.sourceline),
                 hint=f"UBL 2.1 documents read: {', '.join(ROOTS)}",
             )
@@ -160,7 +161,11 @@ class UblCodec:
         reader = Reader()
         unit.meta["reader"] = reader
         data = read(reader, root)
-        data["source"] = {"format": self.name, "message_ref": unit.ref, "message_type": f"UBL {etree.QName(root).localname} 2.1"}
+        data["source"] = {
+            "format": self.name,
+            "message_ref": unit.ref,
+            "message_type": f"UBL {etree.QName(root).localname} 2.1",
+        }
         try:
             return document_from_data(data)
         except DocumentRejected as exc:
@@ -198,4 +203,3 @@ class UblCodec:
     def from_canonical(self, document: Document, options: CodecOptions) -> bytes:
         root = self.render_tree(document, options)
         return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
-

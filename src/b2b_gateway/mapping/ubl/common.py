@@ -109,7 +109,9 @@ def read_party(r: Reader, el: E | None, field: str) -> Data | None:
     endpoint = r.ident(el, "cbc:EndpointID", f"{field}.electronic_address")
     if endpoint:
         out["electronic_address"] = endpoint
-    ids = [r.ident(i, "", f"{field}.identifiers[{n}]") for n, i in enumerate(r.all(el, "cac:PartyIdentification/cbc:ID"))]
+    ids = [
+        r.ident(i, "", f"{field}.identifiers[{n}]") for n, i in enumerate(r.all(el, "cac:PartyIdentification/cbc:ID"))
+    ]
     if ids:
         out["identifiers"] = [i for i in ids if i]
     r.put(out, "trading_name", el, "cac:PartyName/cbc:Name", field)
@@ -160,7 +162,11 @@ def write_party(parent: E, qname: str, p: Party | None, *, wrap: bool = True) ->
             sub(legal, "cbc:CompanyLegalForm", p.additional_legal_info)
     if p.contact is not None:
         contact = sub(el, "cac:Contact")
-        for value, name in ((p.contact.name, "Name"), (p.contact.phone, "Telephone"), (p.contact.email, "ElectronicMail")):
+        for value, name in (
+            (p.contact.name, "Name"),
+            (p.contact.phone, "Telephone"),
+            (p.contact.email, "ElectronicMail"),
+        ):
             if value is not None:
                 sub(contact, f"cbc:{name}", value)
 
@@ -189,7 +195,9 @@ def _tax_category(r: Reader, el: E | None, out: Data, field: str, cat: str, rate
     r.put(out, rate, el, "cbc:Percent", field)
 
 
-def _write_tax_category(parent: E, qname: str, category: str | None, rate: object, *extra: tuple[str, str | None]) -> None:
+def _write_tax_category(
+    parent: E, qname: str, category: str | None, rate: object, *extra: tuple[str, str | None]
+) -> None:
     if category is None:
         return
     el = sub(parent, qname)
@@ -259,8 +267,12 @@ def read_tax_total(r: Reader, els: Sequence[E], currency: str | None, tax_curren
 
 
 def write_tax_total(
-    parent: E, rows: Sequence[TaxSubtotal], vat_total: object, currency: str | None,
-    tax_currency: str | None = None, vat_total_tax_currency: object = None,
+    parent: E,
+    rows: Sequence[TaxSubtotal],
+    vat_total: object,
+    currency: str | None,
+    tax_currency: str | None = None,
+    vat_total_tax_currency: object = None,
 ) -> None:
     if rows or vat_total is not None:
         el = sub(parent, "cac:TaxTotal")
@@ -271,8 +283,12 @@ def write_tax_total(
             sub(s, "cbc:TaxableAmount", row.taxable_amount, currencyID=currency)
             sub(s, "cbc:TaxAmount", row.tax_amount, currencyID=currency)
             _write_tax_category(
-                s, "cac:TaxCategory", row.category, row.rate,
-                ("TaxExemptionReasonCode", row.exemption_reason_code), ("TaxExemptionReason", row.exemption_reason),
+                s,
+                "cac:TaxCategory",
+                row.category,
+                row.rate,
+                ("TaxExemptionReasonCode", row.exemption_reason_code),
+                ("TaxExemptionReason", row.exemption_reason),
             )
     if vat_total_tax_currency is not None and tax_currency:
         sub(sub(parent, "cac:TaxTotal"), "cbc:TaxAmount", vat_total_tax_currency, currencyID=tax_currency)
@@ -288,9 +304,7 @@ def read_totals(r: Reader, el: E | None) -> Data | None:
     return out
 
 
-def write_totals(
-    parent: E, qname: str, totals: Totals | None, currency: str | None, skip: Sequence[str] = ()
-) -> None:
+def write_totals(parent: E, qname: str, totals: Totals | None, currency: str | None, skip: Sequence[str] = ()) -> None:
     if totals is None:
         return
     el = sub(parent, qname)
@@ -446,7 +460,12 @@ def write_attachment(parent: E, a: Attachment, *, description: str = "DocumentDe
     if a.content_base64 is not None or a.uri is not None:
         att = sub(el, "cac:Attachment")
         if a.content_base64 is not None:
-            sub(att, "cbc:EmbeddedDocumentBinaryObject", a.content_base64, mimeCode=a.mime_code or "application/pdf",
-                filename=a.filename)
+            sub(
+                att,
+                "cbc:EmbeddedDocumentBinaryObject",
+                a.content_base64,
+                mimeCode=a.mime_code or "application/pdf",
+                filename=a.filename,
+            )
         if a.uri is not None:
             sub(sub(att, "cac:ExternalReference"), "cbc:URI", a.uri)

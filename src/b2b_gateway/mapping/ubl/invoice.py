@@ -103,8 +103,9 @@ def _read_line(r: Reader, el: E, n: int, credit: bool) -> Data:
     r.put(line, "object_id", el, "cac:DocumentReference/cbc:ID", field)
     acs = r.all(el, "cac:AllowanceCharge")
     if acs:
-        line["allowances_charges"] = [c.read_allowance_charge(r, a, f"{field}.allowances_charges[{i}]")
-                                      for i, a in enumerate(acs)]
+        line["allowances_charges"] = [
+            c.read_allowance_charge(r, a, f"{field}.allowances_charges[{i}]") for i, a in enumerate(acs)
+        ]
     line["item"] = c.read_item(r, r.find(el, "cac:Item"), f"{field}.item")
     price = c.read_price(r, r.find(el, "cac:Price"), f"{field}.price")
     if price is not None:
@@ -198,7 +199,8 @@ def read_invoice(r: Reader, root: E) -> Data:
         out["delivery"] = delivery
     _read_payment_means(r, root, out)
     out["allowances_charges"] = [
-        c.read_allowance_charge(r, a, f"allowances_charges[{n}]") for n, a in enumerate(r.all(root, "cac:AllowanceCharge"))
+        c.read_allowance_charge(r, a, f"allowances_charges[{n}]")
+        for n, a in enumerate(r.all(root, "cac:AllowanceCharge"))
     ]
     tax = c.read_tax_total(r, r.all(root, "cac:TaxTotal"), out.get("currency"), out.get("tax_currency"))
     out["vat_breakdown"] = tax["vat_breakdown"]
@@ -275,7 +277,9 @@ def write_invoice(inv: Invoice, customization: tuple[str | None, str | None] = (
     seller = inv.seller
     creditor = next((pm.creditor_id for pm in inv.payment_means if pm.creditor_id), None)
     if creditor is not None:
-        seller = seller.model_copy(update={"identifiers": [*seller.identifiers, Identifier(value=creditor, scheme="SEPA")]})
+        seller = seller.model_copy(
+            update={"identifiers": [*seller.identifiers, Identifier(value=creditor, scheme="SEPA")]}
+        )
     c.write_party(root, "cac:AccountingSupplierParty", seller)
     c.write_party(root, "cac:AccountingCustomerParty", inv.buyer)
     c.write_party(root, "cac:PayeeParty", inv.payee, wrap=False)
@@ -287,11 +291,11 @@ def write_invoice(inv: Invoice, customization: tuple[str | None, str | None] = (
         sub(sub(root, "cac:PaymentTerms"), "cbc:Note", inv.payment_terms)
     for ac in inv.allowances_charges:
         c.write_allowance_charge(root, ac, cur)
-    c.write_tax_total(root, inv.vat_breakdown, inv.totals.vat_total, cur, inv.tax_currency,
-                      inv.totals.vat_total_tax_currency)
+    c.write_tax_total(
+        root, inv.vat_breakdown, inv.totals.vat_total, cur, inv.tax_currency, inv.totals.vat_total_tax_currency
+    )
     c.write_totals(root, "cac:LegalMonetaryTotal", inv.totals, cur)
     for line in inv.lines:
         _write_line(root, line, credit, cur)
     sort_children(root)
     return root
-

@@ -19,7 +19,9 @@ from b2b_gateway.mapping.ubl.codec import UblCodec
 
 __all__ = ["UblJsonCodec"]
 
-_MARKER = re.compile(rb'^\s*(?:\xef\xbb\xbf)?\s*\{[^\0]{0,4096}?"_D"\s*:\s*"urn:oasis:names:specification:ubl:schema:xsd:', re.S)
+_MARKER = re.compile(
+    rb'^\s*(?:\xef\xbb\xbf)?\s*\{[^\0]{0,4096}?"_D"\s*:\s*"urn:oasis:names:specification:ubl:schema:xsd:', re.S
+)
 
 
 class UblJsonCodec(UblCodec):

@@ -6,6 +6,7 @@ An OrderChange is a canonical Order with ``message_function`` 4 (change); an Ord
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from lxml import etree
 
@@ -104,7 +105,8 @@ def read_order(r: Reader, root: E) -> Data:
     if "tender_ref" in out:  # Peppol T01 originator document: kept as a reference
         out["references"].append({"id": out.pop("tender_ref"), "document_type": "originator"})
     out["attachments"] = [
-        c.read_attachment(r, a, f"attachments[{n}]") for n, a in enumerate(r.all(root, "cac:AdditionalDocumentReference"))
+        c.read_attachment(r, a, f"attachments[{n}]")
+        for n, a in enumerate(r.all(root, "cac:AdditionalDocumentReference"))
     ]
     for key, path in _PARTIES:
         party = c.read_party(r, r.find(root, f"{path}/cac:Party"), key)
@@ -114,7 +116,8 @@ def read_order(r: Reader, root: E) -> Data:
     if delivery is not None:
         out["delivery"] = delivery
     out["allowances_charges"] = [
-        c.read_allowance_charge(r, a, f"allowances_charges[{n}]") for n, a in enumerate(r.all(root, "cac:AllowanceCharge"))
+        c.read_allowance_charge(r, a, f"allowances_charges[{n}]")
+        for n, a in enumerate(r.all(root, "cac:AllowanceCharge"))
     ]
     tax = c.read_tax_total(r, r.all(root, "cac:TaxTotal"), out.get("currency"), None)
     out["vat_breakdown"] = tax["vat_breakdown"]
@@ -218,7 +221,8 @@ def write_order(order: Order, customization: tuple[str | None, str | None] = (No
     kept = (order.extensions.get("ubl") or {}).get("anticipated_totals") if totals is None else None
     if isinstance(kept, dict):
         vat = vat if vat is not None else kept.get("vat_total")
-        totals = Totals.model_construct(**{k: Decimal(str(v)) for k, v in kept.items()})
+        values: dict[str, Any] = {str(k): Decimal(str(v)) for k, v in kept.items()}
+        totals = Totals.model_construct(None, **values)
     c.write_tax_total(root, order.vat_breakdown, vat, cur)
     c.write_totals(root, "cac:AnticipatedMonetaryTotal", totals, cur)
     for line in order.lines:

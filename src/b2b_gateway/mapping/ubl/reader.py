@@ -42,7 +42,9 @@ class Reader:
         value = found.text.strip()
         return value or None
 
-    def put(self, out: Data, key: str, el: etree._Element | None, path: str, field: str, attr: str | None = None) -> None:
+    def put(
+        self, out: Data, key: str, el: etree._Element | None, path: str, field: str, attr: str | None = None
+    ) -> None:
         """``out[key]`` = the text (or ``attr``) of ``path`` below ``el``, when present; traced as ``field``."""
         found = self.find(el, path) if path else el
         if found is None:

@@ -84,7 +84,9 @@ def read_order_response(r: Reader, root: E) -> Data:
     out: Data = {"document_type": "order_response"}
     _header(r, root, out)
     r.put(out, "response_code", root, "cbc:OrderResponseCode", "")
-    out["status"] = _ORDER_STATUS.get(out.get("response_code", ""), "changed" if r.all(root, "cac:OrderLine") else "accepted")
+    out["status"] = _ORDER_STATUS.get(
+        out.get("response_code", ""), "changed" if r.all(root, "cac:OrderLine") else "accepted"
+    )
     r.put(out, "sales_order_reference", root, "cbc:SalesOrderID", "")
     r.put(out, "currency", root, "cbc:DocumentCurrencyCode", "")
     ref: Data = {}
@@ -171,7 +173,10 @@ def read_despatch_advice(r: Reader, root: E) -> Data:
     ref: Data = {}
     r.put(ref, "id", root, "cac:OrderReference/cbc:ID", "order_reference")
     out["order_reference"] = ref
-    for key, path in (("seller", "cac:DespatchSupplierParty/cac:Party"), ("buyer", "cac:DeliveryCustomerParty/cac:Party")):
+    for key, path in (
+        ("seller", "cac:DespatchSupplierParty/cac:Party"),
+        ("buyer", "cac:DeliveryCustomerParty/cac:Party"),
+    ):
         party = c.read_party(r, r.find(root, path), key)
         if party is not None:
             out[key] = party
