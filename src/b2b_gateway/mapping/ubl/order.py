@@ -185,13 +185,23 @@ def write_order(order: Order, customization: tuple[str | None, str | None] = (No
     """A canonical order as a UBL Order (message function 9) or OrderChange (4), in schema order.
 
     Raises:
-        MappingError: a message function UBL has no document for (1 cancel, 5 replace …).
+        MappingError: a message function UBL has no document for (1 cancel, 5 replace …), or amounts
+            without a currency.
     """
     if order.message_function not in ("9", "4"):
         raise MappingError(
             f"UBL has no Order document for message function {order.message_function!r}",
             location=Location(field="message_function"),
             hint="UBL Order carries 9 (original), OrderChange carries 4 (change)",
+        )
+    amounts = order.totals or order.allowances_charges or order.vat_breakdown or any(
+        line.net_amount is not None or line.price is not None or line.allowances_charges for line in order.lines
+    )
+    if amounts and order.currency is None:
+        raise MappingError(
+            "the order has amounts but no currency (BT-5); UBL requires a currency on every amount",
+            location=Location(field="currency"),
+            hint="set the order's currency",
         )
     change = order.message_function == "4"
     root = new_document("OrderChange" if change else "Order")
