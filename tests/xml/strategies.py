@@ -8,8 +8,11 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-TEXT = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -.éüß&<>", min_size=1,
-               max_size=16).map(str.strip).filter(bool)
+TEXT = (
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -.éüß&<>", min_size=1, max_size=16)
+    .map(str.strip)
+    .filter(bool)
+)
 CODE = st.sampled_from(["S", "Z", "E", "AE", "K", "G", "O"])
 AMOUNT = st.decimals(min_value=Decimal("-9999"), max_value=Decimal("99999"), places=2, allow_nan=False)
 POSITIVE = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("9999"), places=2, allow_nan=False)
@@ -174,26 +177,40 @@ def header(draw: st.DrawFn) -> dict[str, Any]:
 @st.composite
 def invoices(draw: st.DrawFn) -> dict[str, Any]:
     credit = draw(st.booleans())
-    out = header(draw) | {"document_type": "invoice", "invoice_type_code": "381" if credit else draw(
-        st.sampled_from(["380", "383", "384", "389"])), "currency": "EUR", "seller": draw(party()),
-        "buyer": draw(party())}
+    out = header(draw) | {
+        "document_type": "invoice",
+        "invoice_type_code": "381" if credit else draw(st.sampled_from(["380", "383", "384", "389"])),
+        "currency": "EUR",
+        "seller": draw(party()),
+        "buyer": draw(party()),
+    }
     if draw(st.booleans()):
         out["tax_currency"] = "SEK"
         out_total = draw(AMOUNT)
     else:
         out_total = None
-    for key, strategy in (("tax_point_date", DATE), ("buyer_reference", TEXT), ("project_reference", TEXT),
-                          ("contract_reference", TEXT), ("order_reference", TEXT), ("receiving_advice_ref", TEXT),
-                          ("despatch_advice_ref", TEXT), ("tender_ref", TEXT), ("invoiced_object_ref", TEXT),
-                          ("buyer_accounting_ref", TEXT), ("payment_terms", TEXT)):
+    for key, strategy in (
+        ("tax_point_date", DATE),
+        ("buyer_reference", TEXT),
+        ("project_reference", TEXT),
+        ("contract_reference", TEXT),
+        ("order_reference", TEXT),
+        ("receiving_advice_ref", TEXT),
+        ("despatch_advice_ref", TEXT),
+        ("tender_ref", TEXT),
+        ("invoiced_object_ref", TEXT),
+        ("buyer_accounting_ref", TEXT),
+        ("payment_terms", TEXT),
+    ):
         if draw(st.booleans()):
             out[key] = draw(strategy)
     if "order_reference" in out and draw(st.booleans()):
         out["sales_order_reference"] = draw(TEXT)
     if draw(st.booleans()):
         out["invoice_period"] = draw(period())
-    out["preceding_invoices"] = draw(st.lists(st.builds(
-        lambda i, d: {"id": i, **({"issue_date": d} if d else {})}, TEXT, opt(DATE)), max_size=2))
+    out["preceding_invoices"] = draw(
+        st.lists(st.builds(lambda i, d: {"id": i, **({"issue_date": d} if d else {})}, TEXT, opt(DATE)), max_size=2)
+    )
     for key in ("payee", "seller_tax_representative"):
         if draw(st.booleans()):
             out[key] = draw(party())
@@ -241,12 +258,23 @@ def attachment(draw: st.DrawFn, n: int) -> dict[str, Any]:
 @st.composite
 def orders(draw: st.DrawFn) -> dict[str, Any]:
     change = draw(st.booleans())
-    out = header(draw) | {"document_type": "order", "message_function": "4" if change else "9",
-                          "buyer": draw(party()), "seller": draw(party())}
+    out = header(draw) | {
+        "document_type": "order",
+        "message_function": "4" if change else "9",
+        "buyer": draw(party()),
+        "seller": draw(party()),
+    }
     if not change:
         out["order_type_code"] = draw(st.sampled_from(["220", "227"]))
-    keys = ["buyer_reference", "buyer_accounting_ref", "sales_order_reference", "contract_reference",
-            "quotation_reference", "delivery_terms", "payment_terms"]
+    keys = [
+        "buyer_reference",
+        "buyer_accounting_ref",
+        "sales_order_reference",
+        "contract_reference",
+        "quotation_reference",
+        "delivery_terms",
+        "payment_terms",
+    ]
     keys += [] if change else ["project_reference", "catalogue_reference"]
     for key in keys:
         if draw(st.booleans()):
@@ -263,8 +291,14 @@ def orders(draw: st.DrawFn) -> dict[str, Any]:
     out["vat_breakdown"] = [vat_row(draw) for _ in range(draw(st.integers(0, 2)))]
     if draw(st.booleans()):
         out["totals"] = totals(draw)
-    refs = [{"id": draw(TEXT), **({"issue_date": draw(DATE)} if draw(st.booleans()) else {}),
-             **({"document_type": "220"} if draw(st.booleans()) else {})} for _ in range(draw(st.integers(0, 1 if change else 2)))]
+    refs = [
+        {
+            "id": draw(TEXT),
+            **({"issue_date": draw(DATE)} if draw(st.booleans()) else {}),
+            **({"document_type": "220"} if draw(st.booleans()) else {}),
+        }
+        for _ in range(draw(st.integers(0, 1 if change else 2)))
+    ]
     if draw(st.booleans()):
         refs.append({"id": draw(TEXT), "document_type": "originator"})
     out["references"] = refs

@@ -21,7 +21,9 @@ INVOICE = "{urn:oasis:names:specification:ubl:schema:xsd:Invoice-2}Invoice"
 def test_br_co_15_test_set_behaves_as_labelled(validators: OfficialValidators) -> None:
     rules = validators.cen("ubl")
     assert rules is not None
-    test_set = parse_xml((SHARED / "samples" / "xml" / "ConnectingEurope_eInvoicing-EN16931__BR-CO-15.xml").read_bytes())
+    test_set = parse_xml(
+        (SHARED / "samples" / "xml" / "ConnectingEurope_eInvoicing-EN16931__BR-CO-15.xml").read_bytes()
+    )
     outcomes = []
     for test in test_set.getroot().iter(f"{VEFA}test"):
         expected = "error" if test.find(f"{VEFA}assert/{VEFA}error") is not None else "success"
@@ -50,12 +52,15 @@ def test_svrl_failed_asserts_become_located_errors() -> None:
     </svrl:schematron-output>"""
     tree = parse_xml(
         b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"\n'
-        b' xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">\n<cbc:ID>1</cbc:ID></Invoice>'
+        b' xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">\n'
+        b"<cbc:ID>1</cbc:ID></Invoice>"
     )
     first, second = svrl_errors(svrl, tree=tree, prefixes=PREFIXES)
     assert first.code == "BR-05" and first.severity == "error" and first.location.line == 2
     assert first.message == "BR-05: An Invoice shall have an Invoice currency code (BT-5)."
-    assert second.severity == "warning" and second.location.xpath == "/Invoice[1]/cbc:ID[1]" and second.location.line == 3
+    assert (
+        second.severity == "warning" and second.location.xpath == "/Invoice[1]/cbc:ID[1]" and second.location.line == 3
+    )
     assert readable_xpath("/*:A[namespace-uri()='x'][1]", {}) == "/A[1]"
 
 
@@ -63,10 +68,12 @@ def test_broken_invoice_is_reported_with_rule_severity_and_location(validators: 
     rules = validators.cen("ubl")
     assert rules is not None
     data = (SHARED / "samples" / "xml" / "OpenPEPPOL_peppol-bis-invoice-3__base-example.xml").read_bytes()
-    broken = data.replace(b"<cbc:PayableAmount currencyID=\"EUR\">", b"<cbc:PayableAmount currencyID=\"EUR\">9", 1)
+    broken = data.replace(b'<cbc:PayableAmount currencyID="EUR">', b'<cbc:PayableAmount currencyID="EUR">9', 1)
     assert broken != data
     errors = rules.run(parse_xml(broken), PREFIXES)
     codes = {e.code for e in errors}
     assert "BR-CO-16" in codes
     err = next(e for e in errors if e.code == "BR-CO-16")
-    assert err.location.xpath and err.location.xpath.startswith("/Invoice[1]/cac:LegalMonetaryTotal") and err.location.line
+    assert (
+        err.location.xpath and err.location.xpath.startswith("/Invoice[1]/cac:LegalMonetaryTotal") and err.location.line
+    )

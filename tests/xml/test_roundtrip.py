@@ -76,7 +76,9 @@ def test_written_orders_pass_the_ubl_xsd(data: dict[str, Any], validators: Offic
     assert validate_xsd(etree.ElementTree(root), schema) == []
 
 
-def test_written_invoices_pass_the_xsd_and_the_cen_rules(registry: CodecRegistry, validators: OfficialValidators) -> None:
+def test_written_invoices_pass_the_xsd_and_the_cen_rules(
+    registry: CodecRegistry, validators: OfficialValidators
+) -> None:
     """A sound canonical invoice, as invoice and as credit note, is valid UBL by XSD and EN 16931."""
     base = json.loads((FIXTURES / "canonical" / "invoice.json").read_text())
     codec = registry.get("ubl")

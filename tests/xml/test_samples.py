@@ -33,7 +33,10 @@ ACCEPTED = {
     "Tradeshift_tradeshift-ubl-jsonschema__UBL-Order-2.1-Example.json": ("ubl-json", "order", "Order", "34"),
 }
 LINE_20_DEFECT = {
-    "ConnectingEurope_eInvoicing-EN16931__ubl-tc434-example1.xml": ("ubl", "/Invoice/cac:InvoiceLine[20]/cbc:LineExtensionAmount"),
+    "ConnectingEurope_eInvoicing-EN16931__ubl-tc434-example1.xml": (
+        "ubl",
+        "/Invoice/cac:InvoiceLine[20]/cbc:LineExtensionAmount",
+    ),
     "ConnectingEurope_eInvoicing-EN16931__CII_example1.xml": (
         "cii",
         "/rsm:CrossIndustryInvoice/rsm:SupplyChainTradeTransaction/ram:IncludedSupplyChainTradeLineItem[20]"
@@ -73,7 +76,7 @@ def test_en16931_example_passes_xsd_and_cen_but_fails_line_arithmetic(name: str,
     doc = codec.to_canonical(unit, OPTIONS)
     assert doc.document_number in ("TOSL108", "12115118")
     errors = check_business_rules(doc)
-    locate = getattr(codec, "locate")
+    locate = codec.locate
     locate(errors, unit)
     assert [e.code for e in errors] == ["GW-LIN-01"]
     err = errors[0]

@@ -33,15 +33,17 @@ def _laughs(levels: int = 10) -> bytes:
 def hostile(secret: Path) -> dict[str, bytes]:
     uri = secret.as_uri().encode()
     docs = {
-        "xxe-file": b'<?xml version="1.0"?><!DOCTYPE Invoice [<!ENTITY x SYSTEM "' + uri + b'">]>' + UBL + b"&x;</Invoice>",
+        "xxe-file": b'<?xml version="1.0"?><!DOCTYPE Invoice [<!ENTITY x SYSTEM "'
+        + uri
+        + b'">]>'
+        + UBL
+        + b"&x;</Invoice>",
         "xxe-network": b'<!DOCTYPE r [<!ENTITY x SYSTEM "http://127.0.0.1:9/evil.dtd">]><r>&x;</r>',
         "external-dtd": b'<!DOCTYPE r SYSTEM "' + uri + b'"><r/>',
         "parameter-entity": b'<!DOCTYPE r [<!ENTITY % p SYSTEM "' + uri + b'"> %p;]><r/>',
         "billion-laughs": _laughs(),
         "quadratic-blowup": b'<!DOCTYPE r [<!ENTITY a "' + b"x" * 50_000 + b'">]><r>' + b"&a;" * 50_000 + b"</r>",
-        "xinclude": b'<r xmlns:xi="http://www.w3.org/2001/XInclude"><xi:include href="'
-        + uri
-        + b'" parse="text"/></r>',
+        "xinclude": b'<r xmlns:xi="http://www.w3.org/2001/XInclude"><xi:include href="' + uri + b'" parse="text"/></r>',
     }
     root = b'Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"'
     return {  # every document looks like a UBL invoice, so that the gateway really parses it
@@ -61,7 +63,8 @@ def secret(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize(
-    "case", ["xxe-file", "xxe-network", "external-dtd", "parameter-entity", "billion-laughs", "quadratic-blowup", "xinclude"]
+    "case",
+    ["xxe-file", "xxe-network", "external-dtd", "parameter-entity", "billion-laughs", "quadratic-blowup", "xinclude"],
 )
 def test_forbidden_constructs_are_refused(case: str, secret: Path) -> None:
     with pytest.raises(ForbiddenXmlConstructError) as info:

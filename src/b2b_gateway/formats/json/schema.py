@@ -13,6 +13,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, ValidationError, validators
 from jsonschema.exceptions import SchemaError as JsonSchemaDefinitionError
 from referencing import Registry
+from referencing.exceptions import Unresolvable
 
 from b2b_gateway.errors import GatewayError, Location, MappingConfigError, SchemaError
 from b2b_gateway.formats.json.reader import pointer_lines
@@ -51,7 +52,20 @@ class JsonSchema:
         self._validator = cls(schema, registry=Registry(), format_checker=cls.FORMAT_CHECKER)
 
     def errors(self, value: Any) -> list[ValidationError]:
-        return sorted(self._validator.iter_errors(value), key=lambda e: list(map(str, e.absolute_path)))
+        """Every violation, sorted by place.
+
+        Raises:
+            MappingConfigError: the schema refers to something that cannot be resolved (remote ``$ref``
+                are never fetched).
+        """
+        try:
+            return sorted(self._validator.iter_errors(value), key=lambda e: list(map(str, e.absolute_path)))
+        except Unresolvable as exc:
+            raise MappingConfigError(
+                f"the JSON Schema refers to what cannot be resolved: {exc}",
+                location=Location(file=self.name),
+                hint="remote references are never fetched: bundle them into the schema ($defs)",
+            ) from None
 
 
 def compile_schema(schema: dict[str, Any], name: str | None = None) -> JsonSchema:

@@ -10,7 +10,10 @@ in the returned pointer list, so errors located on the tree can be turned into J
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -19,9 +22,10 @@ from lxml import etree
 from b2b_gateway.errors import Location, SchemaError
 from b2b_gateway.formats.xml.ubl_tree import NS, UBL_DOC, tables
 
-__all__ = ["is_ubl_json", "tree_to_ubl_json", "ubl_json_to_tree"]
+__all__ = ["dump_ubl_json", "is_ubl_json", "tree_to_ubl_json", "ubl_json_to_tree"]
 
-_AGGREGATE_KEYS = ("_A", "_S")
+_NUMERIC = ("Amount", "Quantity", "Numeric", "Measure")
+_NUMBER = re.compile(r'"\\u0000(-?[0-9.]+(?:[eE][-+]?[0-9]+)?)"')
 
 
 def is_ubl_json(value: Any) -> bool:
@@ -120,7 +124,14 @@ def _value(el: etree._Element) -> list[dict[str, Any]] | dict[str, Any]:
         kind = tables()["basic"].get(q.localname, "Text")
         names = tables()["attributes"].get(kind, {})
         text = el.text or ""
-        value: Any = (text == "true") if kind == "Indicator" and text in ("true", "false") else text
+        value: Any = text
+        if kind == "Indicator" and text in ("true", "false"):
+            value = text == "true"
+        elif kind in _NUMERIC:
+            try:
+                value = Decimal(text)
+            except ArithmeticError:
+                value = text
         out: dict[str, Any] = {f"{kind}Content": value}
         for attr, value in el.attrib.items():
             out[names.get(str(attr), str(attr))] = value
@@ -135,3 +146,19 @@ def tree_to_ubl_json(root: etree._Element) -> dict[str, Any]:
     """A UBL element tree in the UBL-JSON form (keys ``_D``, ``_A``, ``_B``, then the document)."""
     q = etree.QName(root)
     return {"_D": q.namespace, "_A": NS["cac"], "_B": NS["cbc"], q.localname: [_value(root)]}
+
+
+def _tokens(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return "\x00" + format(value, "f")
+    if isinstance(value, dict):
+        return {k: _tokens(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_tokens(v) for v in value]
+    return value
+
+
+def dump_ubl_json(value: dict[str, Any]) -> bytes:
+    """UBL-JSON bytes; amounts, quantities and numbers are JSON numbers written exactly (never via float)."""
+    text = json.dumps(_tokens(value), indent=1, ensure_ascii=False)
+    return _NUMBER.sub(r"\1", text).encode("utf-8")

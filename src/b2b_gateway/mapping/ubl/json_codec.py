@@ -3,7 +3,6 @@ same XSD, rules and mapping as UBL XML; every error carries its JSON pointer and
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import replace
 from typing import Any
@@ -11,9 +10,9 @@ from typing import Any
 from lxml import etree
 
 from b2b_gateway.canonical.documents import Document
-from b2b_gateway.errors import DocumentRejected, GatewayError
+from b2b_gateway.errors import GatewayError
 from b2b_gateway.formats.json import load_json, pointer_lines
-from b2b_gateway.formats.xml.ubl_json import tree_to_ubl_json, ubl_json_to_tree
+from b2b_gateway.formats.xml.ubl_json import dump_ubl_json, tree_to_ubl_json, ubl_json_to_tree
 from b2b_gateway.mapping.codec import CodecOptions, EnvelopeInfo, Unit
 from b2b_gateway.mapping.ubl.codec import UblCodec
 
@@ -74,20 +73,12 @@ class UblJsonCodec(UblCodec):
         self._fix(findings, unit)
         return findings
 
-    def to_canonical(self, unit: Unit, options: CodecOptions) -> Document:
-        try:
-            return super().to_canonical(unit, options)
-        except DocumentRejected as exc:
-            self._fix(exc.errors, unit)
-            raise
-        except GatewayError as exc:
-            self._fix([exc], unit)
-            raise
-
     def locate(self, errors: list[GatewayError], unit: Unit) -> None:
+        """XPath and line from the tree, then the JSON pointer and line in the input (``to_canonical`` of the
+        UBL codec calls this for field errors too)."""
         super().locate(errors, unit)
         self._fix(errors, unit)
 
     def from_canonical(self, document: Document, options: CodecOptions) -> bytes:
         root = self.render_tree(document, options)
-        return json.dumps(tree_to_ubl_json(root), indent=1, ensure_ascii=False).encode("utf-8")
+        return dump_ubl_json(tree_to_ubl_json(root))
