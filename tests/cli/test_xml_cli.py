@@ -71,7 +71,9 @@ def test_translate_cii_and_ubl_json(cli: CliRunner, tmp_path: Path) -> None:
 
 def test_rejected_ubl_names_rule_xpath_and_line(cli: CliRunner, tmp_path: Path) -> None:
     _install(cli, tmp_path)
-    data = INVOICE.read_bytes().replace(b"<cbc:PayableAmount currencyID=\"EUR\">", b"<cbc:PayableAmount currencyID=\"EUR\">9", 1)
+    data = INVOICE.read_bytes().replace(
+        b'<cbc:PayableAmount currencyID="EUR">', b'<cbc:PayableAmount currencyID="EUR">9', 1
+    )
     broken = tmp_path / "broken.xml"
     broken.write_bytes(data)
     r = cli("translate", str(broken), "--json-errors", cwd=tmp_path)
