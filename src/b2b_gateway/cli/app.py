@@ -66,7 +66,7 @@ def settings_of(ctx: typer.Context) -> Settings:
 
 
 def _register() -> None:
-    from b2b_gateway.cli import certs, documents, run, schema, signing
+    from b2b_gateway.cli import certs, doctor, documents, run, schema, schemas, signing
 
     app.command("translate")(documents.translate)
     app.command("validate")(documents.validate)
@@ -75,6 +75,8 @@ def _register() -> None:
     app.add_typer(certs.app, name="certs")
     app.command("sign")(signing.sign)
     app.command("verify")(signing.verify)
+    app.add_typer(schemas.app, name="schemas")
+    app.command("doctor")(doctor.doctor)
 
 
 _register()

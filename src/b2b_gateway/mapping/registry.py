@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 from b2b_gateway.errors import Location, UnknownFormatError
 from b2b_gateway.formats.detect import detect_syntax
@@ -54,8 +55,18 @@ class CodecRegistry:
         )
 
 
-def default_registry() -> CodecRegistry:
-    """Every codec that ships with the gateway, most specific first."""
-    from b2b_gateway.mapping.canonical_json import CanonicalJsonCodec
+def default_registry(*, schemas_dir: Path | None = None) -> CodecRegistry:
+    """Every codec that ships with the gateway, most specific first.
 
-    return CodecRegistry([CanonicalJsonCodec()])
+    Args:
+        schemas_dir: where ``b2b-gateway schemas install`` put the official schemas and rules
+            (``settings.paths.installed_schemas``); without it XSD and EN 16931 validation are off.
+    """
+    from b2b_gateway.formats.xml.xsd import OfficialValidators
+    from b2b_gateway.mapping.canonical_json import CanonicalJsonCodec
+    from b2b_gateway.mapping.cii.codec import CiiCodec
+    from b2b_gateway.mapping.ubl.codec import UblCodec
+    from b2b_gateway.mapping.ubl.json_codec import UblJsonCodec
+
+    validators = OfficialValidators(schemas_dir)
+    return CodecRegistry([CanonicalJsonCodec(), UblJsonCodec(validators), UblCodec(validators), CiiCodec(validators)])

@@ -13,7 +13,7 @@ __all__ = ["build_context"]
 def build_context(settings: Settings, *, partners: PartnerDirectory | None = None) -> PipelineContext:
     """A pipeline context for ``settings`` with no I/O services (translate, validate, dry runs)."""
     return PipelineContext(
-        codecs=default_registry(),
+        codecs=default_registry(schemas_dir=settings.paths.installed_schemas),
         partners=partners if partners is not None else PartnerDirectory(),
         limits=settings.limits,
         company_id=settings.company_id,
