@@ -104,7 +104,7 @@ def read_order_response(r: Reader, root: E) -> Data:
     totals = c.read_totals(r, r.find(root, "cac:LegalMonetaryTotal"))
     if totals:
         out["totals"] = totals
-    lines, unquantified = [], []
+    lines = []
     for n, el in enumerate(r.all(root, "cac:OrderLine")):
         field, item = f"lines[{n}]", r.find(el, "cac:LineItem")
         r.mark(field, item)
@@ -114,9 +114,6 @@ def read_order_response(r: Reader, root: E) -> Data:
         line["status"] = _LINE_STATUS.get(r.text(item, "cbc:LineStatusCode") or "", "changed")
         r.put(line, "quantity", item, "cbc:Quantity", field)
         r.put(line, "unit", item, "cbc:Quantity", field, attr="unitCode")
-        if "quantity" not in line:
-            unquantified.append(line.get("line_id"))
-            line.update(quantity="0", unit="C62")
         r.put(line, "order_line_ref", el, "cac:OrderLineReference/cbc:LineID", field)
         r.put(line, "delivery_date", item, "cac:Delivery/cac:PromisedDeliveryPeriod/cbc:StartDate", field)
         price = items.read_price(r, r.find(item, "cac:Price"), f"{field}.price")
@@ -125,8 +122,6 @@ def read_order_response(r: Reader, root: E) -> Data:
         line["item"] = items.read_item(r, r.find(item, "cac:Item"), f"{field}.item")
         lines.append(line)
     out["lines"] = lines
-    if unquantified:
-        out["extensions"] = {"ubl": {"lines_without_quantity": unquantified}}
     return out
 
 
@@ -147,7 +142,6 @@ def write_order_response(doc: OrderResponse) -> E:
     c.write_party(root, "cac:BuyerCustomerParty", doc.buyer)
     c.write_delivery(root, doc.delivery)
     c.write_totals(root, "cac:LegalMonetaryTotal", doc.totals, doc.currency)
-    bare = set((doc.extensions.get("ubl") or {}).get("lines_without_quantity") or [])
     line_codes = {v: k for k, v in _LINE_STATUS.items()} | {"short": "3"}
     for line in doc.lines:
         el = sub(root, "cac:OrderLine")
@@ -156,7 +150,7 @@ def write_order_response(doc: OrderResponse) -> E:
         if line.note is not None:
             sub(item, "cbc:Note", line.note)
         sub(item, "cbc:LineStatusCode", line_codes[line.status])
-        if line.line_id not in bare:
+        if line.quantity is not None:
             sub(item, "cbc:Quantity", line.quantity, unitCode=line.unit)
         if line.delivery_date is not None:
             sub(sub(sub(item, "cac:Delivery"), "cac:PromisedDeliveryPeriod"), "cbc:StartDate", line.delivery_date)
