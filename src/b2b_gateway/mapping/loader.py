@@ -40,10 +40,9 @@ def located_validation_errors(
         path: list[int | str] = []
         current = data
         for part in err["loc"]:
-            if isinstance(current, dict) and part in current:
-                current = current[part]
-                path.append(part)
-            elif isinstance(current, list) and isinstance(part, int) and part < len(current):
+            in_dict = isinstance(current, dict) and part in current
+            in_list = isinstance(current, list) and isinstance(part, int) and part < len(current)
+            if in_dict or in_list:
                 current = current[part]
                 path.append(part)
         extra = err["type"] == "extra_forbidden"
@@ -151,9 +150,12 @@ def load_mapping(
         where: KeyPath = ("tables", name)
         try:
             tables[name] = load_code_table(name, source, path.parent)
-        except (MappingConfigError, ConfigurationError) as exc:
-            exc.at(doc.positions.at(where)) if exc.location.file is None else None
-            errors.append(exc if isinstance(exc, MappingConfigError) else MappingConfigError(exc.message, location=exc.location))
+        except ConfigurationError as exc:
+            if exc.location.file is None:
+                exc.at(doc.positions.at(where))
+            if not isinstance(exc, MappingConfigError):
+                exc = MappingConfigError(exc.message, location=exc.location)
+            errors.append(exc)
     try:
         syntax, scope = syntax_for(spec)
     except MappingConfigError as exc:

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 
 from b2b_gateway.errors import Location, UnknownFormatError
 from b2b_gateway.formats.detect import detect_syntax
+from b2b_gateway.mapping.catalog import MappingSource
 from b2b_gateway.mapping.codec import DocumentCodec
 
 __all__ = ["CodecRegistry", "default_registry"]
@@ -54,8 +55,17 @@ class CodecRegistry:
         )
 
 
-def default_registry() -> CodecRegistry:
-    """Every codec that ships with the gateway, most specific first."""
+def default_registry(mappings: MappingSource | None = None) -> CodecRegistry:
+    """Every codec that ships with the gateway, most specific first.
+
+    ``mappings`` (the partner repository) enables the mapping-driven codecs (partner JSON); they come
+    last, since a partner's JSON is recognised by its mapping files rather than by a marker.
+    """
     from b2b_gateway.mapping.canonical_json import CanonicalJsonCodec
 
-    return CodecRegistry([CanonicalJsonCodec()])
+    registry = CodecRegistry([CanonicalJsonCodec()])
+    if mappings is not None:
+        from b2b_gateway.mapping.partner_json import PartnerJsonCodec
+
+        registry.add(PartnerJsonCodec(mappings))
+    return registry
