@@ -65,7 +65,10 @@ def default_registry(mappings: MappingSource | None = None) -> CodecRegistry:
 
     registry = CodecRegistry([CanonicalJsonCodec()])
     if mappings is not None:
+        from b2b_gateway.mapping.edifact_text import StandInEdifactCodec
         from b2b_gateway.mapping.partner_json import PartnerJsonCodec
 
+        if "edifact" not in registry.names():
+            registry.add(StandInEdifactCodec(mappings))
         registry.add(PartnerJsonCodec(mappings))
     return registry
