@@ -88,19 +88,23 @@ class LocatedYaml:
 def _build(node: Node, path: KeyPath, loader: _Loader, pos: Positions) -> Any:
     pos.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, MappingNode):
+        own = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
         loader.flatten_mapping(node)
         out: dict[Any, Any] = {}
+        mine: set[Any] = set()
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
             if not isinstance(key, str | int):
                 key = str(key)
-            if key in out:
-                raise ConfigurationError(
-                    f"key {key!r} appears twice",
-                    location=Location(
-                        file=pos.file, line=key_node.start_mark.line + 1, column=key_node.start_mark.column + 1
-                    ),
-                )
+            if id(key_node) in own:
+                if key in mine:
+                    raise ConfigurationError(
+                        f"key {key!r} appears twice",
+                        location=Location(
+                            file=pos.file, line=key_node.start_mark.line + 1, column=key_node.start_mark.column + 1
+                        ),
+                    )
+                mine.add(key)
             pos.keys[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             out[key] = _build(value_node, (*path, key), loader, pos)
         return out

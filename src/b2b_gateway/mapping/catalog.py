@@ -51,9 +51,11 @@ class MappingCatalog:
         """The partner's mapping for ``document`` in ``direction`` and format ``fmt``, else the standard one."""
         entry = self.partners.get(partner_id or "")
         if entry is not None:
-            own = entry.mappings.get((document, direction))
-            if own is not None and own.spec.format == _syntax_of(fmt):
-                return own
+            other = "outbound" if direction == "inbound" else "inbound"
+            for key in ((document, direction), (document, other)):
+                own = entry.mappings.get(key)
+                if own is not None and own.spec.format == _syntax_of(fmt) and own.serves(direction):
+                    return own
             if entry.formats.get((document, direction), fmt) != fmt:
                 return None
         standard = self.standards.get((fmt, document))

@@ -162,7 +162,7 @@ def _value_in(run: MappingRun, rule: PValue, context: Any, pointer: str) -> Any:
 def _fn_context(run: MappingRun, rule: PValue, context: Any, direction: str) -> FunctionContext:
     def read(text: str) -> str | None:
         try:
-            path, _ = run.syntax.compile(text, None)
+            path, _ = run.syntax.compile(text, rule.scope)
         except MappingConfigError:
             return None
         hits = run.syntax.values(context, path) if direction == "inbound" else []
@@ -260,7 +260,8 @@ def _value_out(run: MappingRun, rule: PValue, context: Any, current: Any, *, ite
         return
     if rule.when is not None and not condition_holds(run, rule.when, context, inbound=False, current=current):
         return
-    value = rule.const if rule.const is not None else (current if item else _lookup(current, rule.name))
+    name = rule.source or rule.name
+    value = rule.const if rule.const is not None else (current if item else _lookup(current, name))
     if value in _EMPTY:
         value = rule.default
     if value in _EMPTY:

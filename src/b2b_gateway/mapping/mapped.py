@@ -92,4 +92,3 @@ def tree_from_canonical(mapping: CompiledMapping, document: Document) -> Any:
     if run.errors:
         raise DocumentRejected(run.errors)
     return tree
-

@@ -8,7 +8,7 @@ is a ``MappingConfigError`` at the mapping file's line and column.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -66,6 +66,10 @@ class PValue:
     fn_in: MappingFunction | None = None
     fn_out: MappingFunction | None = None
     direction: str = "both"
+    source: str | None = None
+    """Outbound: the canonical field read (dotted), when not the rule's own name."""
+    scope: Any = None
+    """The compile-time scope of the rule (what a function's ``read`` is relative to)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +135,7 @@ class _Compiler:
         self.rules: dict[str, str] = {}
 
     def fail(self, exc: MappingConfigError, where: KeyPath) -> None:
-        exc.at(replace(self.pos.at(where), mapping=self.pos.rule(where)))
+        exc.at(self.pos.at(where))
         self.errors.append(exc)
 
     def path(self, text: str, scope: Any, where: KeyPath) -> tuple[Any, Any]:
@@ -242,6 +246,8 @@ class _Compiler:
             fn_in,
             fn_out,
             rule.direction,
+            rule.field,
+            scope,
         )
 
     def table(self, ref: str | TableRef | None, where: KeyPath) -> tuple[CodeTable | None, str]:

@@ -106,6 +106,9 @@ class ValueRule(_Spec):
     """One value: where it is in the partner document, and how it becomes the canonical value."""
 
     path: str | None = Field(default=None, description="Where the value is (EDIFACT path, XPath, JSON path)")
+    field: str | None = Field(
+        default=None, description="Outbound: the canonical field to write (dotted, relative); default the rule's key"
+    )
     paths: list[str] | None = Field(default=None, description="Several places whose values are joined (see text)")
     all: bool = Field(default=False, description="Take every match of path (joined, see text), not only the first")
     const: Scalar | None = Field(default=None, description="A fixed value (written outbound when path is given)")

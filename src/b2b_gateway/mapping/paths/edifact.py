@@ -247,6 +247,12 @@ class EdifactSyntax:
             found = self._children(node, step)
             if found:
                 return found[0]
+            reuse = self._single(node, step)
+            if reuse is not None:
+                for flt in step.filters:
+                    if flt.values and not flt.negate:
+                        self.write(reuse, flt.path, flt.values[0])
+                return reuse
         child: Group | Segment
         if step.is_group:
             gdef = self.message.group(step.name)
@@ -258,6 +264,14 @@ class EdifactSyntax:
             if flt.values and not flt.negate:
                 self.write(child, flt.path, flt.values[0])
         return child
+
+    def _single(self, node: Group, step: _Step) -> Segment | None:
+        """The segment ``step`` names when the group allows only one of it and already has it."""
+        if step.is_group:
+            return None
+        ref = next((c for c in self._def_of(node).children if isinstance(c, SegmentRef) and c.tag == step.name), None)
+        existing = node.segments(step.name)
+        return existing[0] if ref is not None and ref.max_repeats == 1 and existing else None
 
     def write(self, context: Any, path: EdifactPath, value: str) -> None:
         node = self.scope(context, path, new=False) if path.steps else context
