@@ -300,19 +300,30 @@ class EdifactSyntax:
 def build_tree(segments: list[Segment], message: MessageDef) -> Group:
     """Arrange a message's segments into its segment-group tree (what the validator does, in short).
 
-    Used when a message comes without its tree. A segment that fits nowhere stays at the root.
+    Used when a message comes without its tree. It reads leniently, as partners write: a segment out of
+    order inside a group occurrence stays in that occurrence when no enclosing group can take it; a
+    segment that fits nowhere stays at the root.
     """
     root = Group(message.type)
     i = 0
     while i < len(segments):
-        i = _fill(root, message.root, segments, i, 0)
+        i = _fill(root, message.root, segments, i, 0, lambda _tag: False)
         if i < len(segments):
             root.children.append(segments[i])
             i += 1
     return root
 
 
-def _fill(node: Group, gdef: GroupDef, segs: list[Segment], i: int, first: int) -> int:
+def _takes(gdef: GroupDef, tag: str, start: int) -> bool:
+    for child in gdef.children[start:]:
+        if (isinstance(child, SegmentRef) and child.tag == tag) or (
+            isinstance(child, GroupDef) and child.trigger == tag
+        ):
+            return True
+    return False
+
+
+def _fill(node: Group, gdef: GroupDef, segs: list[Segment], i: int, first: int, up: Any) -> int:
     at = first
     while i < len(segs):
         tag = segs[i].tag
@@ -326,9 +337,19 @@ def _fill(node: Group, gdef: GroupDef, segs: list[Segment], i: int, first: int) 
             if isinstance(child, GroupDef) and child.trigger == tag:
                 occurrence = Group(child.name, [segs[i]])
                 node.children.append(occurrence)
-                i = _fill(occurrence, child, segs, i + 1, 1)
-                at = k
+                here = at = k
+
+                def parent(t: str, _at: int = here) -> bool:
+                    return _takes(gdef, t, _at) or bool(up(t))
+
+                i = _fill(occurrence, child, segs, i + 1, 1, parent)
                 break
         else:
-            return i
+            lenient = (
+                first > 0 and not up(tag) and any(isinstance(c, SegmentRef) and c.tag == tag for c in gdef.children[1:])
+            )
+            if not lenient:
+                return i
+            node.children.append(segs[i])
+            i += 1
     return i
