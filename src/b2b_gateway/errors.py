@@ -16,7 +16,8 @@ The tree (a test keeps this drawing equal to the classes below)::
     │   ├── SettingsError
     │   ├── PartnerConfigError
     │   ├── MappingConfigError
-    │   └── KeyStoreError
+    │   ├── KeyStoreError
+    │   └── OfficialSchemaError
     ├── DocumentError
     │   ├── DocumentRejected
     │   ├── InputTooLargeError
@@ -111,6 +112,7 @@ __all__ = [
     "MappingConfigError",
     "MappingError",
     "MissingError",
+    "OfficialSchemaError",
     "PartnerConfigError",
     "PartnerError",
     "RepresentationError",
@@ -351,6 +353,13 @@ class KeyStoreError(ConfigurationError):
     """A key or certificate cannot be loaded (missing file, wrong passphrase, broken PEM)."""
 
     code = "CONFIG_KEYSTORE"
+
+
+class OfficialSchemaError(ConfigurationError):
+    """The official schemas or rules (UBL 2.1 XSD, CII D16B XSD, EN 16931 XSLT) are missing, incomplete or
+    fail their checksum; as a warning, it says which validation is off."""
+
+    code = "CONFIG_OFFICIAL_SCHEMAS"
 
 
 # --- the partner's document ----------------------------------------------------------------------

@@ -29,7 +29,7 @@ def build_context(
     """
     repo = repository or load_repository(settings)
     return PipelineContext(
-        codecs=default_registry(repo),
+        codecs=default_registry(repo, schemas_dir=settings.paths.installed_schemas),
         partners=partners if partners is not None else repo.directory,
         limits=settings.limits,
         company_id=settings.company_id,
