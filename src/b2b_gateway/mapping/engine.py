@@ -39,6 +39,8 @@ class MappingRun:
         self.errors: list[GatewayError] = []
         self.sources: dict[str, Location] = {}
         """Canonical JSON pointer -> where its value was read (inbound)."""
+        self.root: Any = None
+        """The canonical document (outbound), for rules whose ``field`` starts with ``/``."""
 
     def error(self, message: str, node: PNode, where: Location | None = None, *, hint: str | None = None) -> None:
         loc = replace(where or Location(), mapping=node.at, field=node.field or None)
@@ -261,7 +263,10 @@ def _value_out(run: MappingRun, rule: PValue, context: Any, current: Any, *, ite
     if rule.when is not None and not condition_holds(run, rule.when, context, inbound=False, current=current):
         return
     name = rule.source or rule.name
-    value = rule.const if rule.const is not None else (current if item else _lookup(current, name))
+    if name.startswith("/"):
+        value = rule.const if rule.const is not None else _lookup(run.root, name[1:])
+    else:
+        value = rule.const if rule.const is not None else (current if item else _lookup(current, name))
     if value in _EMPTY:
         value = rule.default
     if value in _EMPTY:
@@ -337,6 +342,7 @@ def _fields_out(run: MappingRun, group: PGroup, context: Any, current: Any) -> N
 def map_outbound(mapping: CompiledMapping, data: dict[str, Any]) -> tuple[Any, MappingRun]:
     """The partner's tree built from canonical ``data`` (``model_dump(mode='json')``), and the run."""
     run = MappingRun(mapping)
+    run.root = data
     tree = mapping.syntax.new_document()
     _fields_out(run, mapping.root, tree, data)
     return tree, run
