@@ -68,12 +68,14 @@ def condition_holds(run: MappingRun, cond: PCondition, context: Any, *, inbound:
         return False
     if inbound and cond.path is not None:
         values = [h.value or "" for h in run.syntax.values(context, cond.path)]
+        present = bool(values) or (cond.exists is not None and bool(run.syntax.nodes(context, cond.path)))
     elif not inbound and cond.field is not None:
         found = _lookup(current, cond.field)
         values = [] if found in _EMPTY else [str(v) for v in (found if isinstance(found, list) else [found])]
+        present = found not in _EMPTY
     else:
         return True
-    if cond.exists is not None and bool(values) != cond.exists:
+    if cond.exists is not None and present != cond.exists:
         return False
     if cond.equals is not None and not any(v in cond.equals for v in values):
         return False
