@@ -221,21 +221,20 @@ def _node_in(run: MappingRun, node: PNode, context: Any, pointer: str) -> Any:
     if node.each is not None:
         result: list[Any] = []
         for scope in run.syntax.nodes(context, node.each):
-            where = f"{pointer}/{len(result)}"
-            value = _node_in(run, node.value, scope, where) if node.value else _group_object(run, node, scope, where)
+            slot = f"{pointer}/{len(result)}"
+            value = _node_in(run, node.value, scope, slot) if node.value else _group_object(run, node, scope, slot)
             if value not in _EMPTY:
                 result.append(value)
         if not result and node.required:
-            where = run.syntax.locate(context)
-            run.error(f"required {_dotted(pointer)}: nothing at {node.scope_text}", node, where, pointer=pointer)
+            found_at = run.syntax.locate(context)
+            run.error(f"required {_dotted(pointer)}: nothing at {node.scope_text}", node, found_at, pointer=pointer)
         return result
     if node.scope is not None:
         found = run.syntax.nodes(context, node.scope)
         if not found:
             if node.required:
-                run.error(
-                    f"required {node.field} is missing: nothing at {node.scope_text}", node, run.syntax.locate(context)
-                )
+                message = f"required {_dotted(pointer)} is missing: nothing at {node.scope_text}"
+                run.error(message, node, run.syntax.locate(context), pointer=pointer)
             return None
         context = found[0]
     return _group_object(run, node, context, pointer)
