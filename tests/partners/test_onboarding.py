@@ -181,7 +181,7 @@ def test_a_message_that_fails_its_mapping_is_rejected_with_located_errors(
     assert "wrong type" in texts["/rows/0/qty"].message
     assert (
         texts["/rows/0/qty"].location.mapping
-        and texts["/rows/0/qty"].location.mapping.endswith("order.yaml:24:17")
+        and texts["/rows/0/qty"].location.mapping.endswith("order.yaml:24:7")
         and ":24:" in texts["/rows/0/qty"].location.mapping
     )
     assert "not in table 'units'" in texts["/rows/1/uom"].message
