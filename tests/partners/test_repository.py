@@ -26,7 +26,9 @@ def _touch_later(path: Path) -> None:
 
 
 def test_a_profile_error_gives_file_line_and_column(tmp_path: Path) -> None:
-    path = write(tmp_path / "partner.yaml", "id: ACME\ndocuments:\n  - {document: order, direction: sideways, format: edifact}\n")
+    path = write(
+        tmp_path / "partner.yaml", "id: ACME\ndocuments:\n  - {document: order, direction: sideways, format: edifact}\n"
+    )
     profile, _, errors = load_profile(path, shown="mappings/ACME/partner.yaml")
     assert profile is None
     assert len(errors) == 1 and isinstance(errors[0], PartnerConfigError)
@@ -53,7 +55,10 @@ def test_missing_files_and_certificates_are_reported(mappings_dir: Path, tmp_pat
     cert = next(e for e in repo.problems["ACME"] if "certificate 'acme-2026'" in e.message)
     assert cert.severity == "warning" and cert.location.line == 4
     (tmp_path / "certs" / "acme-2026.pem").write_text("-----BEGIN CERTIFICATE-----\n")
-    write(mappings_dir / "ACME" / "nowhere.yaml", "document: order\nformat: edifact\ndirection: inbound\nmessage: ORDERS\nfields: {}\n")
+    write(
+        mappings_dir / "ACME" / "nowhere.yaml",
+        "document: order\nformat: edifact\ndirection: inbound\nmessage: ORDERS\nfields: {}\n",
+    )
     assert repo.refresh().loaded == ["ACME"]
     assert repo.problems["ACME"] == []
 
