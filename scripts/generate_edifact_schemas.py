@@ -216,10 +216,10 @@ def build(shared: Path) -> dict[str, str]:
         segments = segments_of(base / folder / "segments.xml", SERVICE_SEGMENTS)
         files[f"{name}/segments.json"] = {"directory": name, "segments": segments}
         files[f"{name}/CONTRL.json"] = message_of(base / folder / "messages" / "contrl.xml")
-        files[f"{name}/codes.json"] = {
-            "directory": name,
-            "codes": codes_of(base / "D01B" / "service_codes_v3.xml", SERVICE_CODED),
-        }
+        codes = codes_of(base / "D01B" / "service_codes_v3.xml", SERVICE_CODED)
+        if name == "S4":  # the source has version 3 service codes only; syntax 4 service messages are 4:1
+            codes["0052"] = sorted({*codes["0052"], "4"})
+        files[f"{name}/codes.json"] = {"directory": name, "codes": codes}
     return {path: json.dumps(data, indent=1, ensure_ascii=False) + "\n" for path, data in sorted(files.items())}
 
 

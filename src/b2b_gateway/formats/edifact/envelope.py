@@ -287,11 +287,11 @@ class _Assembler:
         msg.segments = self.segments[self.msg_start : stop]
         number_positions(msg.segments)
         last = stop - 1
-        where = seg.location() if seg is not None else msg.segments[-1].location()
+        near = seg if seg is not None else msg.segments[-1]
         msg.errors.append(
             MissingError(
-                f"message {msg.ref!r} has no UNT: {seg.tag if seg else 'the input'} comes first",
-                location=Location(segment="UNT").merge(where) if seg is None else where,
+                f"message {msg.ref!r} has no UNT: {seg.tag if seg else 'the end of the input'} comes first",
+                location=Location(segment="UNT", offset=near.offset, line=near.line, column=near.column),
                 details={"missing": "UNT"},
             )
         )
