@@ -57,5 +57,6 @@ class CodecRegistry:
 def default_registry() -> CodecRegistry:
     """Every codec that ships with the gateway, most specific first."""
     from b2b_gateway.mapping.canonical_json import CanonicalJsonCodec
+    from b2b_gateway.mapping.edifact import EdifactCodec
 
-    return CodecRegistry([CanonicalJsonCodec()])
+    return CodecRegistry([CanonicalJsonCodec(), EdifactCodec()])

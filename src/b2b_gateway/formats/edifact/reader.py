@@ -43,7 +43,7 @@ from b2b_gateway.formats.edifact.envelope import assemble, interchange_from_unb
 from b2b_gateway.formats.edifact.model import Delimiters, Interchange, Segment, Source
 from b2b_gateway.formats.edifact.tokenizer import WHITESPACE, segment_end, tokenize
 
-__all__ = ["ReadResult", "ReaderOptions", "parse", "read", "read_una"]
+__all__ = ["ReadResult", "ReaderOptions", "parse", "read", "read_header", "read_una"]
 
 _BOM = "\xef\xbb\xbf"
 _START = re.compile(r"(?:^|(?<=[\r\n']))[ \t]*(UNA|UNB)")
@@ -301,6 +301,30 @@ def read(data: bytes, options: ReaderOptions | None = None) -> ReadResult:
     finally:
         if paused:
             gc.enable()
+
+
+def read_header(data: bytes) -> Interchange:
+    """The first interchange's UNB (and UNA) only, cheaply: who sends what to whom (banner text skipped).
+
+    Raises:
+        DocumentRejected: there is no readable UNB.
+    """
+    head = data[:65536]
+    reader = _Reader(head, ReaderOptions(allow_banner=True))
+    text = reader.text
+    pos = reader.skip_ws(3 if text.startswith(_BOM) else 0)
+    if text[pos : pos + 3] not in ("UNA", "UNB"):
+        found = _START.search(text, pos)
+        if found is None:
+            raise DocumentRejected([reader.no_start(pos, False)])
+        pos = found.start(1)
+    delimiters, problems = read_una(text, pos) if text.startswith("UNA", pos) else (Delimiters(), [])
+    pos = pos + 9 if text.startswith("UNA", pos) else pos
+    scan = tokenize(text, pos, delimiters, src=reader.source(delimiters), single=True)
+    if not scan.segments or scan.segments[0].tag != "UNB":
+        raise DocumentRejected([*problems, MissingError("UNB (interchange header) expected here",
+                                                        location=reader.where(pos))])
+    return interchange_from_unb(scan.segments[0], delimiters)
 
 
 def parse(data: bytes, options: ReaderOptions | None = None) -> list[Interchange]:
