@@ -29,7 +29,7 @@ from b2b_gateway.mapping.codec import CodecOptions
 from b2b_gateway.mapping.edifact.policy import reader_options
 from b2b_gateway.pipeline.message import Message, Output
 
-__all__ = ["EdifactAcknowledger", "collect_findings"]
+__all__ = ["EdifactAcknowledger", "collect_findings", "contrl_for"]
 
 Allocate = Callable[[str | None, str], str]
 """``allocate(partner_id, counter)``: the next control reference of ``counter`` (interchange, message)."""
@@ -151,3 +151,18 @@ class EdifactAcknowledger:
         )
         return Output(destination=destination, payload=payload, format="edifact", content_type="application/edifact",
                       kind="acknowledgment", headers={"ack": "APERAK", "message_ref": msg.ref})
+
+
+def contrl_for(message: Message, options: CodecOptions, *, control_ref: str = "1") -> list[bytes]:
+    """The CONTRL interchange(s) answering a processed EDIFACT input, whatever the partner's policy asks
+    (what ``b2b-gateway validate --contrl`` prints); none for an interchange of CONTRL messages."""
+    if message.format != "edifact":
+        return []
+    interchanges = _interchanges(message, options)
+    findings = collect_findings(message, interchanges)
+    return [
+        build_contrl(ic, [e for e in findings if e.location.interchange in (None, ic.control_ref)],
+                     control_ref=control_ref, newline=True)
+        for ic in interchanges
+        if contrl_wanted("always", ic, findings)
+    ]

@@ -80,9 +80,10 @@ def check_value(value: str, rep: Representation, name: str, seg: Segment, elemen
 
 class _SegmentCheck:
     def __init__(self, seg: Segment, sdef: SegmentDef, directory: Directory, structure: Severity,
-                 limits: dict[tuple[int, int], ElementLimits]):
+                 limits: dict[tuple[int, int], ElementLimits], codes: Severity):
         self.seg, self.sdef, self.directory = seg, sdef, directory
         self.structure = structure
+        self.codes: Severity = "warning" if structure == "warning" else codes
         self.limits = limits
         self.out: list[GatewayError] = []
 
@@ -154,9 +155,10 @@ class _SegmentCheck:
         ident = name.rsplit("/", 1)[-1]
         codes = self.directory.code_list(ident)
         if codes is not None and value not in codes:
-            self.add(CodeListError(
+            self.out.append(CodeListError(
                 f"{seg.tag} {name}: {value!r} is not a code of {ident} in {self.directory.name}",
                 location=seg.location(element, component),
+                severity=self.codes,
             ))
         limit = self.limits.get((element, component or 1))
         if limit is None:
@@ -186,6 +188,7 @@ def check_segment(
     *,
     structure: Severity = "error",
     limits: dict[tuple[int, int], ElementLimits] | None = None,
+    codes: Severity = "error",
 ) -> list[GatewayError]:
     """Every element-level finding of ``seg`` against ``sdef``.
 
@@ -196,5 +199,8 @@ def check_segment(
             directory is a substitute for the one the message names); representation and length
             findings are always errors.
         limits: a partner's narrowing, by 1-based (element, component) position.
+        codes: severity of a value missing from the directory's code list (``warning`` for EANCOM
+            messages, whose subsets add their own codes such as ``50E``); a warning too when
+            ``structure`` is.
     """
-    return _SegmentCheck(seg, sdef, directory, structure, limits or {}).run()
+    return _SegmentCheck(seg, sdef, directory, structure, limits or {}, codes).run()

@@ -10,7 +10,9 @@ The directory comes from UNH S009 (:func:`~b2b_gateway.formats.edifact.directory
 EANCOM association codes validate against their UN directory. A release that is not shipped is
 validated against the nearest shipped one, with a warning saying so; findings that depend on the
 release (structure, presence, code lists) are then warnings, while representation and length
-findings stay errors (data elements keep their format across releases). A message type without a
+findings stay errors (data elements keep their format across releases). EANCOM messages (association
+code ``EAN…``) get code-list findings as warnings: EANCOM adds its own codes (``50E``) to the UN lists.
+A message type without a
 shipped definition gets its segments checked against the directory's segment definitions, and a
 warning; a message of another agency (IATA …) gets only a warning.
 
@@ -38,7 +40,9 @@ from b2b_gateway.formats.edifact.structure import build_tree
 __all__ = ["check_segments", "validate_message"]
 
 
-def check_segments(segments: list[Segment], directory: Directory, severity: Severity) -> list[GatewayError]:
+def check_segments(
+    segments: list[Segment], directory: Directory, severity: Severity, codes: Severity = "error"
+) -> list[GatewayError]:
     """Element-level findings of every segment the directory defines (others are left to the structure)."""
     out: list[GatewayError] = []
     cache: dict[str, object] = {}
@@ -47,7 +51,7 @@ def check_segments(segments: list[Segment], directory: Directory, severity: Seve
         if sdef is False:
             sdef = cache[seg.tag] = directory.find_segment(seg.tag)
         if sdef is not None:
-            out.extend(check_segment(seg, sdef, directory, structure=severity))  # type: ignore[arg-type]
+            out.extend(check_segment(seg, sdef, directory, structure=severity, codes=codes))  # type: ignore[arg-type]
     return out
 
 
@@ -107,7 +111,8 @@ def validate_message(
     root, found = build_tree(message.segments, mdef, severity=severity)
     message.root = root
     out.extend(found)
-    out.extend(check_segments(message.segments, directory, severity))
+    eancom = (message.association or "").upper().startswith("EAN")
+    out.extend(check_segments(message.segments, directory, severity, "warning" if eancom else "error"))
     if rules:
         out.extend(apply_rules(rules, message, root, directory))
     out.sort(key=lambda e: (e.location.offset or 0))
