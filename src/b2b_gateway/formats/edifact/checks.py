@@ -196,6 +196,9 @@ def distribute(ic: Interchange, segments: list[Segment], errors: list[GatewayErr
             ic.errors.append(err.at(Location(interchange=ic.control_ref)))
             continue
         seg = segments[max(bisect_right(offsets, loc.offset) - 1, 0)]
+        if loc.segment is not None and loc.segment != seg.tag:
+            ic.errors.append(err.at(Location(interchange=ic.control_ref)))
+            continue
         element, component = (loc.element, loc.component)
         if element is None:
             element, component = element_at(text, seg, loc.offset, ic.delimiters)
