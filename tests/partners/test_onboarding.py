@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from b2b_gateway.canonical.documents import document_from_data
-from b2b_gateway.mapping.edifact_text import read_interchange
+from b2b_gateway.formats.edifact.reader import parse
 from b2b_gateway.pipeline import Message, Pipeline, State
 from b2b_gateway.runtime.context import build_context, load_repository
 from b2b_gateway.runtime.golden import run_case
@@ -110,6 +110,7 @@ ORDER = {
 
 
 def onboard(root: Path) -> Path:
+    write(root / "_self.yaml", "id: US\nidentifiers:\n  - {value: US-ID, kind: edifact, qualifier: ZZZ}\n")
     partner = root / "ACME"
     write(partner / "partner.yaml", PROFILE)
     write(partner / "order.yaml", ORDER_MAPPING)
@@ -142,11 +143,12 @@ def test_a_partner_from_a_temporary_directory_translates_both_ways(settings: Set
         json.loads((Path(__file__).parents[1] / "fixtures/canonical/invoice.json").read_text())
     )
     edi = ctx.codecs.get("edifact").from_canonical(invoice, ctx.options("ACME", {"interchange": "7", "message": "1"}))
-    _, messages = read_interchange(edi)
+    messages = parse(edi)[0].messages
     segments = {s.tag: s for s in messages[0].segments}
     assert segments["UNH"].value(2, 1) == "INVOIC"
     assert next(s.value(1, 3) for s in messages[0].segments if s.tag == "QTY") in ("ST", "KG")
     assert messages[0].segments[-1].tag == "UNT"
+    assert b"UNB+UNOC:3+US-ID:ZZZ+ACME:ZZZ+" in edi
 
 
 def test_the_sample_of_a_temporary_partner_becomes_a_golden_test(settings: Settings, mappings_dir: Path) -> None:
