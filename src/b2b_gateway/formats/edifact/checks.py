@@ -122,8 +122,12 @@ class _Checker:
 
     def convert(self, seg: Segment, codec: str) -> None:
         groups = [seg.elements, *(seg.repetitions or {}).values()]
+        done: set[int] = set()  # a repeated element's first occurrence is also in ``elements``
         for elements in groups:
             for comps in elements:
+                if id(comps) in done:
+                    continue
+                done.add(id(comps))
                 for i, value in enumerate(comps):
                     if not value.isascii() or "\x1b" in value:
                         raw = value.encode("latin-1")

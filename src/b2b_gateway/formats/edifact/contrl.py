@@ -20,11 +20,13 @@ A CONTRL is never sent for a CONTRL (:func:`contrl_wanted`).
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
 from b2b_gateway.errors import GatewayError
+from b2b_gateway.formats.edifact.charsets import charset_for
 from b2b_gateway.formats.edifact.model import EdifactMessage, FunctionalGroup, Interchange, Segment
 from b2b_gateway.formats.edifact.writer import message_segments, write_interchange
 
@@ -37,8 +39,17 @@ REJECTED = "4"
 _ENVELOPE = {"UNA", "UNB", "UNZ"}
 _GROUP = {"UNG", "UNE"}
 _MESSAGE = {"UNH", "UNT"}
+SEVEN_BIT = ("UNOA", "UNOB", "IATA", "IATB")
 MAX_UCS = 999
 MAX_UCD = 99
+
+
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _echo(value: str | None, size: int = 35) -> str:
+    """A value echoed from the subject interchange, made writable: control characters become ``_``."""
+    return _UNPRINTABLE.sub("_", value or "")[:size]
 
 
 def _code(err: GatewayError) -> str | None:
@@ -74,7 +85,7 @@ def _level_fields(errors: list[GatewayError], tags: set[str]) -> tuple[str, list
     if first is None:
         return ACCEPTED, []
     code = _code(first) or "18"
-    return REJECTED, [[code], [first.location.segment or ""], _s011(first) or [""]]
+    return REJECTED, [[code], [_echo(first.location.segment, 3)], _s011(first) or [""]]
 
 
 def _message_block(msg: EdifactMessage, errors: list[GatewayError]) -> list[Segment]:
@@ -88,10 +99,10 @@ def _message_block(msg: EdifactMessage, errors: list[GatewayError]) -> list[Segm
         by_segment[err.location.segment_index or 0].append(err)
     if by_segment:
         action = REJECTED
-    s009 = [msg.type[:6], msg.version[:3], msg.release[:3], msg.agency[:2]] + (
-        [msg.association[:6]] if msg.association else []
+    s009 = [_echo(msg.type, 6), _echo(msg.version, 3), _echo(msg.release, 3), _echo(msg.agency, 2)] + (
+        [_echo(msg.association, 6)] if msg.association else []
     )
-    out = [Segment("UCM", [[msg.ref[:14]], s009, [action], *fields])]
+    out = [Segment("UCM", [[_echo(msg.ref, 14)], s009, [action], *fields])]
     for position in sorted(by_segment)[:MAX_UCS]:
         found = by_segment[position]
         segment_level = next((e for e in found if e.location.element is None), None)
@@ -104,9 +115,9 @@ def _message_block(msg: EdifactMessage, errors: list[GatewayError]) -> list[Segm
 
 def _group_block(group: FunctionalGroup, errors: list[GatewayError]) -> Segment:
     action, fields = _level_fields([e for e in errors if _code(e)], _GROUP)
-    s006 = [group.sender] + ([group.sender_qualifier] if group.sender_qualifier else [])
-    s007 = [group.recipient] + ([group.recipient_qualifier] if group.recipient_qualifier else [])
-    return Segment("UCF", [[group.ref], s006, s007, [action], *fields])
+    s006 = [_echo(group.sender)] + ([_echo(group.sender_qualifier, 4)] if group.sender_qualifier else [])
+    s007 = [_echo(group.recipient)] + ([_echo(group.recipient_qualifier, 4)] if group.recipient_qualifier else [])
+    return Segment("UCF", [[_echo(group.ref, 14)], s006, s007, [action], *fields])
 
 
 def contrl_segments(ic: Interchange, errors: Iterable[GatewayError]) -> list[Segment]:
@@ -133,9 +144,9 @@ def contrl_segments(ic: Interchange, errors: Iterable[GatewayError]) -> list[Seg
         blocks.append(_group_block(group, per_group.get(group.ref, [])))
         for msg in (m for m in group.messages if m.type != "CONTRL"):
             blocks.extend(_message_block(msg, per_message.get(msg.ref, [])))
-    s002 = [ic.sender] + ([ic.sender_qualifier] if ic.sender_qualifier else [])
-    s003 = [ic.recipient] + ([ic.recipient_qualifier] if ic.recipient_qualifier else [])
-    return [Segment("UCI", [[ic.control_ref], s002, s003, [action], *fields]), *blocks]
+    s002 = [_echo(ic.sender)] + ([_echo(ic.sender_qualifier, 4)] if ic.sender_qualifier else [])
+    s003 = [_echo(ic.recipient)] + ([_echo(ic.recipient_qualifier, 4)] if ic.recipient_qualifier else [])
+    return [Segment("UCI", [[_echo(ic.control_ref, 14)], s002, s003, [action], *fields]), *blocks]
 
 
 def build_contrl(
@@ -161,14 +172,17 @@ def build_contrl(
     version, release = ("4", "1") if syntax == "4" else ("D", "3")
     body = contrl_segments(ic, errors)
     message = message_segments(message_ref, "CONTRL", version, release, "UN", None, body)
+    syntax_id = ic.syntax_id if charset_for(ic.syntax_id) is not None else "UNOC"
+    if any(not v.isascii() for seg in body for comps in seg.elements for v in comps) and syntax_id in SEVEN_BIT:
+        syntax_id = "UNOC"  # echoed values the subject's 7-bit set cannot carry (they were violations there)
     return write_interchange(
         [message],
-        sender=ic.recipient or "UNKNOWN",
-        sender_qualifier=ic.recipient_qualifier,
-        recipient=ic.sender or "UNKNOWN",
-        recipient_qualifier=ic.sender_qualifier,
+        sender=_echo(ic.recipient) or "UNKNOWN",
+        sender_qualifier=_echo(ic.recipient_qualifier, 4) or None,
+        recipient=_echo(ic.sender) or "UNKNOWN",
+        recipient_qualifier=_echo(ic.sender_qualifier, 4) or None,
         control_ref=control_ref,
-        syntax_id=ic.syntax_id if ic.syntax_id else "UNOA",
+        syntax_id=syntax_id,
         syntax_version=syntax,
         prepared=prepared,
         test=ic.test,

@@ -29,7 +29,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from b2b_gateway.errors import CharacterSetError, DocumentRejected, GatewayError
-from b2b_gateway.formats.edifact.charsets import charset_for
+from b2b_gateway.formats.edifact.charsets import Charset, charset_for
 from b2b_gateway.formats.edifact.model import DEFAULT_DELIMITERS, Delimiters, Segment
 
 __all__ = ["escape", "message_segments", "render_segment", "split_text", "write_interchange", "write_segments"]
@@ -151,28 +151,42 @@ def write_interchange(
                                                                                            [control_ref]])]
     default_like = d.is_default and (syntax_version == "4") == (d.repetition == "*")
     head = d.una if (una if una is not None else not default_like) else ""
-    text = head + (("\n" if newline and head else "") + write_segments(segments, d, newline=newline))
-    return _encode(text, syntax_id, segments, d)
+    plain = write_segments(segments, d)
+    data = _encode(head + plain, syntax_id, segments)
+    if not newline:
+        return data
+    charset = charset_for(syntax_id)
+    readable = head + ("\n" if head else "") + write_segments(segments, d, newline=True)
+    return readable.encode(charset.codec if charset is not None else "latin-1")  # checked above
 
 
-def _encode(text: str, syntax_id: str, segments: list[Segment], d: Delimiters) -> bytes:
+def _encode(text: str, syntax_id: str, segments: list[Segment]) -> bytes:
     charset = charset_for(syntax_id)
     codec = charset.codec if charset is not None else "latin-1"
     try:
-        return text.encode(codec)
+        data = text.encode(codec)
     except UnicodeEncodeError:
-        pass
+        data = b""
+    if data and not any(c in text for c in "\r\n\t") and (charset is None or not charset.any_invalid(data)):
+        return data
     problems: list[GatewayError] = []
     for seg in segments:
         for e, comps in enumerate(seg.elements, start=1):
             for c, value in enumerate(comps, start=1):
-                try:
-                    value.encode(codec)
-                except UnicodeEncodeError as exc:
-                    problems.append(CharacterSetError(
-                        f"{seg.tag} element {e} component {c}: {value[exc.start : exc.end]!r} cannot be written "
-                        f"in {syntax_id} ({codec})",
-                        location=seg.location(e, c),
-                        hint="agree on a wider syntax identifier with the partner (UNOC, UNOW/UNOY for UTF-8)",
-                    ))
+                if _writable(value, codec, charset):
+                    continue
+                problems.append(CharacterSetError(
+                    f"{seg.tag} element {e} component {c}: {value!r} cannot be written in {syntax_id} ({codec})",
+                    location=seg.location(e, c),
+                    hint="control characters are never allowed; for other characters agree on a wider syntax "
+                    "identifier with the partner (UNOC, UNOW/UNOY for UTF-8)",
+                ))
     raise DocumentRejected(problems or [CharacterSetError(f"the interchange cannot be written in {syntax_id}")])
+
+
+def _writable(value: str, codec: str, charset: Charset | None) -> bool:
+    try:
+        raw = value.encode(codec)
+    except UnicodeEncodeError:
+        return False
+    return not any(c in value for c in "\r\n\t") and (charset is None or not charset.any_invalid(raw))
