@@ -153,6 +153,13 @@ def test_dates_in_edifact_formats(text: str, fmt: str, part: str, iso: str) -> N
     assert date_in(text, fmt, part) == iso
 
 
+def test_dates_in_a_partner_layout() -> None:
+    assert date_pattern_in("10.03.2026", "%d.%m.%Y") == "2026-03-10"
+    assert date_pattern_out("2026-03-10", "%d.%m.%Y") == "10.03.2026"
+    with pytest.raises(MappingError, match="not a date like"):
+        date_pattern_in("2026-03-10", "%d.%m.%Y")
+
+
 def test_dates_back_and_bad_dates() -> None:
     assert date_out("2026-03-01", "102") == "20260301"
     assert date_out("2026-03-01", "203") == "202603010000"
