@@ -17,6 +17,8 @@ from b2b_gateway.mapping.transforms import (
     CodeTable,
     date_in,
     date_out,
+    date_pattern_in,
+    date_pattern_out,
     decimal_in,
     decimal_out,
     split_text,
