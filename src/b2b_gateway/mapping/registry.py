@@ -61,7 +61,7 @@ def default_registry(mappings: MappingSource | None = None, *, schemas_dir: Path
 
     Args:
         mappings: the partner repository (or a mapping catalog); enables the mapping-driven codecs
-            (EDIFACT business messages through mapping files, partner JSON). Partner JSON comes last,
+            (EDIFACT business messages through mapping files, partner XML and JSON). These come last,
             since it is recognised by its partners' mapping files rather than by a marker.
         schemas_dir: where ``b2b-gateway schemas install`` put the official schemas and rules
             (``settings.paths.installed_schemas``); without it XSD and EN 16931 validation are off.
@@ -80,7 +80,9 @@ def default_registry(mappings: MappingSource | None = None, *, schemas_dir: Path
     if mappings is not None:
         from b2b_gateway.mapping.edifact_mapping import EdifactMapper
         from b2b_gateway.mapping.partner_json import PartnerJsonCodec
+        from b2b_gateway.mapping.partner_xml import PartnerXmlCodec
 
         registry.add(EdifactCodec(mapper=EdifactMapper(mappings)))  # the same place, now with the mapping engine
+        registry.add(PartnerXmlCodec(mappings))
         registry.add(PartnerJsonCodec(mappings))
     return registry

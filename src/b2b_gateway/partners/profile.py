@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 CanonicalType = Literal["order", "order_response", "order_change", "despatch_advice", "invoice", "status"]
-FormatName = Literal["edifact", "ubl", "cii", "ubl-json", "json", "canonical-json"]
+FormatName = Literal["edifact", "ubl", "cii", "ubl-json", "json", "xml", "canonical-json"]
 IdentifierKind = Literal["edifact", "gln", "as2", "peppol", "vat", "duns", "email", "other"]
 
 
