@@ -186,6 +186,8 @@ class Location:
     xpath: str | None = None
     json_pointer: str | None = None
     field: str | None = None
+    mapping: str | None = None
+    """The mapping rule involved, as ``file:line:column`` (the file that says how to map, not the input)."""
 
     def merge(self, other: Location | None) -> Location:
         """Fill the fields this location lacks from ``other`` (self wins)."""
@@ -220,6 +222,8 @@ class Location:
             parts.append(f"line {self.line}" + (f", column {self.column}" if self.column is not None else ""))
         elif self.offset is not None:
             parts.append(f"byte {self.offset}")
+        if self.mapping:
+            parts.append(f"mapping rule {self.mapping}")
         return ", ".join(parts) if parts else "(no location)"
 
     def to_dict(self) -> dict[str, Any]:

@@ -66,7 +66,7 @@ def settings_of(ctx: typer.Context) -> Settings:
 
 
 def _register() -> None:
-    from b2b_gateway.cli import certs, doctor, documents, run, schema, schemas, signing
+    from b2b_gateway.cli import certs, doctor, documents, mappings, partners, run, schema, schemas, signing
 
     app.command("translate")(documents.translate)
     app.command("validate")(documents.validate)
@@ -77,6 +77,8 @@ def _register() -> None:
     app.command("verify")(signing.verify)
     app.add_typer(schemas.app, name="schemas")
     app.command("doctor")(doctor.doctor)
+    app.add_typer(partners.app, name="partners")
+    app.add_typer(mappings.app, name="mappings")
 
 
 _register()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from b2b_gateway.errors import Location, UnknownFormatError
 from b2b_gateway.formats.detect import detect_syntax
+from b2b_gateway.mapping.catalog import MappingSource
 from b2b_gateway.mapping.codec import DocumentCodec
 
 __all__ = ["CodecRegistry", "default_registry"]
@@ -55,18 +56,33 @@ class CodecRegistry:
         )
 
 
-def default_registry(*, schemas_dir: Path | None = None) -> CodecRegistry:
+def default_registry(mappings: MappingSource | None = None, *, schemas_dir: Path | None = None) -> CodecRegistry:
     """Every codec that ships with the gateway, most specific first.
 
     Args:
+        mappings: the partner repository (or a mapping catalog); enables the mapping-driven codecs
+            (EDIFACT business messages through mapping files, partner XML and JSON). These come last,
+            since it is recognised by its partners' mapping files rather than by a marker.
         schemas_dir: where ``b2b-gateway schemas install`` put the official schemas and rules
             (``settings.paths.installed_schemas``); without it XSD and EN 16931 validation are off.
     """
     from b2b_gateway.formats.xml.xsd import OfficialValidators
     from b2b_gateway.mapping.canonical_json import CanonicalJsonCodec
     from b2b_gateway.mapping.cii.codec import CiiCodec
+    from b2b_gateway.mapping.edifact import EdifactCodec
     from b2b_gateway.mapping.ubl.codec import UblCodec
     from b2b_gateway.mapping.ubl.json_codec import UblJsonCodec
 
     validators = OfficialValidators(schemas_dir)
-    return CodecRegistry([CanonicalJsonCodec(), UblJsonCodec(validators), UblCodec(validators), CiiCodec(validators)])
+    registry = CodecRegistry(
+        [CanonicalJsonCodec(), EdifactCodec(), UblJsonCodec(validators), UblCodec(validators), CiiCodec(validators)]
+    )
+    if mappings is not None:
+        from b2b_gateway.mapping.edifact_mapping import EdifactMapper
+        from b2b_gateway.mapping.partner_json import PartnerJsonCodec
+        from b2b_gateway.mapping.partner_xml import PartnerXmlCodec
+
+        registry.add(EdifactCodec(mapper=EdifactMapper(mappings)))  # the same place, now with the mapping engine
+        registry.add(PartnerXmlCodec(mappings))
+        registry.add(PartnerJsonCodec(mappings))
+    return registry
