@@ -25,7 +25,8 @@ from b2b_gateway.formats.edifact.writer import write_interchange
 from tests.edifact.conftest import everything, sample
 
 UNB = "UNB+UNOC:3+SENDER:14+RECEIVER:14+240102:0304+REF1++++1'"
-ORDER = "UNH+{ref}+ORDERS:D:96A:UN:EAN008'BGM+220+PO-1+9'DTM+137:20240102:102'NAD+BY+5412345000013::9'UNS+S'UNT+6+{ref}'"
+ORDER = ("UNH+{ref}+ORDERS:D:96A:UN:EAN008'BGM+220+PO-1+9'DTM+137:20240102:102'NAD+BY+5412345000013::9'"
+         "UNS+S'UNT+6+{ref}'")
 
 
 def _contrl_of(text: str) -> tuple[Interchange, list[Segment]]:

@@ -162,7 +162,7 @@ def test_character_sets_decode_or_fall_back_flagged(syntax: str, raw: bytes, val
     assert result.ok is ok, [str(e) for e in result.findings]
     assert result.interchanges[0].messages[0].segments[1].value(2) == value
     if not ok:
-        bad = [e for e in result.findings if e.code == "CHARSET"][0]
+        bad = next(e for e in result.findings if e.code == "CHARSET")
         first = data.index(raw) + next(i for i, b in enumerate(raw) if b > 0x7F)
         assert (bad.location.segment, bad.location.element, bad.location.offset) == ("BGM", 2, first)
         assert read(data, ReaderOptions(charset_violations="warn")).ok

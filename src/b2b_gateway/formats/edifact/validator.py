@@ -23,6 +23,8 @@ segment-group tree is left in ``message.root``.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from b2b_gateway.errors import (
     GatewayError,
     Location,
@@ -120,9 +122,11 @@ def validate_message(
 
 
 def _locate(errors: list[GatewayError], message: EdifactMessage, interchange: Interchange | None) -> list[GatewayError]:
-    where = Location(message=message.ref, interchange=interchange.control_ref if interchange else None)
+    ref = interchange.control_ref if interchange else message.interchange_ref
     for err in errors:
-        err.at(where)
+        loc = err.location
+        if loc.message is None or (loc.interchange is None and ref is not None):
+            err.location = replace(loc, message=loc.message or message.ref, interchange=loc.interchange or ref)
     return errors
 
 
