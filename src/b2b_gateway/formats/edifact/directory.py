@@ -274,6 +274,8 @@ class Directory:
     codes: dict[str, frozenset[str]]
     messages: dict[str, MessageDef]
     service: Directory | None = None
+    plans: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    """Per segment tag, the element checks compiled by the validator (a cache)."""
 
     def segment(self, tag: str) -> SegmentDef:
         """The definition of ``tag`` (service segments such as UNH come from the service directory).

@@ -186,6 +186,61 @@ class _SegmentCheck:
         self.out.append(error)
 
 
+_Comp = tuple[int, str, bool, Representation, "frozenset[str] | None"]
+_Elem = tuple[int, bool, "Representation | None", "tuple[_Comp, ...]", "frozenset[str] | None"]
+
+
+def _plan(sdef: SegmentDef, directory: Directory) -> tuple[_Elem, ...]:
+    """The checks of ``sdef`` flattened for :func:`_clean` (cached on the directory)."""
+    found = directory.plans.get(sdef.tag)
+    if found is None or found[0] is not sdef:
+        elements: list[_Elem] = []
+        for edef in sdef.elements:
+            comps = tuple(
+                (c.position, c.id, c.mandatory, c.representation, directory.code_list(c.id)) for c in edef.components
+            )
+            codes = None if edef.is_composite else directory.code_list(edef.id)
+            elements.append((edef.position, edef.mandatory, edef.representation, comps, codes))
+        found = directory.plans[sdef.tag] = (sdef, tuple(elements))
+    return found[1]
+
+
+def _fine(value: str, rep: Representation, codes: frozenset[str] | None) -> bool:
+    if codes is not None and value not in codes:
+        return False
+    if rep.kind == "an" or (rep.kind == "n" and value.isdigit()):
+        return rep.min_length <= len(value) <= rep.max_length
+    return _problem(value, rep) is None
+
+
+def _clean(seg: Segment, plan: tuple[_Elem, ...]) -> bool:
+    """Whether ``seg`` passes every check of ``plan`` (fast; the full check explains a ``False``)."""
+    elements = seg.elements
+    if len(elements) > len(plan) or seg.repetitions:
+        return False
+    empty: list[str] = []
+    for position, mandatory, rep, comps_plan, codes in plan:
+        comps = elements[position - 1] if position <= len(elements) else empty
+        if not comps or not any(comps):
+            if mandatory:
+                return False
+            continue
+        if rep is not None:
+            if (len(comps) > 1 and any(comps[1:])) or not _fine(comps[0], rep, codes):
+                return False
+            continue
+        if len(comps) > len(comps_plan) and any(comps[len(comps_plan):]):
+            return False
+        for cpos, _cid, cmandatory, crep, ccodes in comps_plan:
+            value = comps[cpos - 1] if cpos <= len(comps) else ""
+            if not value:
+                if cmandatory:
+                    return False
+            elif not _fine(value, crep, ccodes):
+                return False
+    return True
+
+
 def check_segment(
     seg: Segment,
     sdef: SegmentDef,
@@ -208,4 +263,6 @@ def check_segment(
             messages, whose subsets add their own codes such as ``50E``); a warning too when
             ``structure`` is.
     """
+    if not limits and _clean(seg, _plan(sdef, directory)):
+        return []
     return _SegmentCheck(seg, sdef, directory, structure, limits or {}, codes).run()

@@ -33,6 +33,7 @@ from b2b_gateway.errors import (
     UnknownDocumentTypeError,
     UnsupportedSyntaxError,
 )
+from b2b_gateway.formats.edifact._gc import paused_gc
 from b2b_gateway.formats.edifact.directory import Directory, resolve_directory
 from b2b_gateway.formats.edifact.elements import check_segment
 from b2b_gateway.formats.edifact.model import EdifactMessage, Group, Interchange, Segment
@@ -79,6 +80,13 @@ def validate_message(
         interchange: the interchange holding it (syntax version: service segments of S3 or S4).
         rules: the partner's narrowing (already checked with ``check_rules``).
     """
+    with paused_gc():
+        return _validate(message, interchange, rules)
+
+
+def _validate(
+    message: EdifactMessage, interchange: Interchange | None, rules: list[NarrowingRule] | None
+) -> list[GatewayError]:
     syntax = interchange.syntax_version if interchange is not None else "3"
     directory, substitute = resolve_directory(message.version, message.release, message.agency, syntax)
     where = message.location()
