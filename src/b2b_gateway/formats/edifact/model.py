@@ -151,10 +151,7 @@ class Segment:
     @property
     def repetitions(self) -> dict[int, list[list[str]]] | None:
         """Syntax 4: element index (0-based) -> every occurrence (lists of components), first included."""
-        try:
-            return self._repetitions
-        except AttributeError:
-            return None
+        return getattr(self, "_repetitions", None)
 
     @repetitions.setter
     def repetitions(self, value: dict[int, list[list[str]]] | None) -> None:
@@ -163,10 +160,7 @@ class Segment:
     @property
     def position(self) -> int:
         """1-based count in its message (UNH = 1, UCS 0096); 0 outside a message."""
-        try:
-            return self._position
-        except AttributeError:
-            return 0
+        return getattr(self, "_position", 0)
 
     @position.setter
     def position(self, value: int) -> None:

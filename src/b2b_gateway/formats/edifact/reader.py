@@ -22,7 +22,6 @@ interchange and message reference, segment number and tag, element and component
 
 from __future__ import annotations
 
-import gc
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field, replace
@@ -37,6 +36,7 @@ from b2b_gateway.errors import (
     MissingError,
     UnsupportedSyntaxError,
 )
+from b2b_gateway.formats.edifact._gc import paused_gc
 from b2b_gateway.formats.edifact.charsets import charset_for
 from b2b_gateway.formats.edifact.checks import check_characters, distribute
 from b2b_gateway.formats.edifact.envelope import assemble, interchange_from_unb
@@ -293,14 +293,8 @@ def read(data: bytes, options: ReaderOptions | None = None) -> ReadResult:
     The cyclic garbage collector is paused while reading: the reader makes hundreds of thousands of
     small objects and no reference cycles, and collections in between would cost a third of the time.
     """
-    paused = gc.isenabled()
-    if paused:
-        gc.disable()
-    try:
+    with paused_gc():
         return _Reader(data, options or ReaderOptions()).run()
-    finally:
-        if paused:
-            gc.enable()
 
 
 def read_header(data: bytes) -> Interchange:

@@ -28,8 +28,7 @@ class _Frame:
     counts: list[int] = field(default_factory=list)
 
 
-def _fits(child: SegmentRef | GroupDef, tag: str) -> bool:
-    return child.tag == tag if isinstance(child, SegmentRef) else child.trigger == tag
+
 
 
 def _describe(child: SegmentRef | GroupDef) -> str:
@@ -50,12 +49,11 @@ class _Walk:
         self.errors.append(error)
 
     def find(self, frame: _Frame, tag: str, respect_max: bool) -> int | None:
-        children = frame.gdef.children
-        for j in range(max(frame.pos, 0), len(children)):
-            child = children[j]
-            if not _fits(child, tag):
+        pos = frame.pos
+        for j in frame.gdef.positions(tag):
+            if j < pos:
                 continue
-            if not respect_max or j != frame.pos or frame.counts[j] < child.max_repeats:
+            if not respect_max or j != pos or frame.counts[j] < frame.gdef.children[j].max_repeats:
                 return j
         return None
 
@@ -77,9 +75,10 @@ class _Walk:
 
     def enter(self, depth: int, j: int, seg: Segment, too_many: bool) -> None:
         while len(self.stack) > depth + 1:
-            self.close(self.stack.pop(), seg.location())
+            self.close(self.stack.pop(), seg)
         frame = self.stack[depth]
-        self.skip(frame, j, seg.location())
+        if j > frame.pos + 1:
+            self.skip(frame, j, seg)
         child = frame.gdef.children[j]
         frame.counts[j] += 1
         frame.pos = j
@@ -99,21 +98,21 @@ class _Walk:
         counts[0] = 1
         self.stack.append(_Frame(child, group, 0, counts))
 
-    def skip(self, frame: _Frame, j: int, where: Location) -> None:
+    def skip(self, frame: _Frame, j: int, where: Segment | Location) -> None:
         """Report mandatory children between the frame's position and ``j`` that never occurred."""
         for k in range(frame.pos + 1, j):
             child = frame.gdef.children[k]
             if child.mandatory and frame.counts[k] == 0:
                 self.missing(child, frame, where)
 
-    def close(self, frame: _Frame, where: Location) -> None:
+    def close(self, frame: _Frame, where: Segment | Location) -> None:
         self.skip(frame, len(frame.gdef.children), where)
 
-    def missing(self, child: SegmentRef | GroupDef, frame: _Frame, where: Location) -> None:
+    def missing(self, child: SegmentRef | GroupDef, frame: _Frame, where: Segment | Location) -> None:
         inside = f" in group {frame.gdef.name}" if frame.node is not self.root else ""
         self.add(MissingError(
             f"mandatory {_describe(child)} is missing{inside}",
-            location=where,
+            location=where.location() if isinstance(where, Segment) else where,
             details={"missing": child.tag if isinstance(child, SegmentRef) else child.name},
         ))
 

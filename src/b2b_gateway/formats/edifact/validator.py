@@ -23,6 +23,8 @@ segment-group tree is left in ``message.root``.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from b2b_gateway.errors import (
     GatewayError,
     Location,
@@ -31,6 +33,7 @@ from b2b_gateway.errors import (
     UnknownDocumentTypeError,
     UnsupportedSyntaxError,
 )
+from b2b_gateway.formats.edifact._gc import paused_gc
 from b2b_gateway.formats.edifact.directory import Directory, resolve_directory
 from b2b_gateway.formats.edifact.elements import check_segment
 from b2b_gateway.formats.edifact.model import EdifactMessage, Group, Interchange, Segment
@@ -77,6 +80,13 @@ def validate_message(
         interchange: the interchange holding it (syntax version: service segments of S3 or S4).
         rules: the partner's narrowing (already checked with ``check_rules``).
     """
+    with paused_gc():
+        return _validate(message, interchange, rules)
+
+
+def _validate(
+    message: EdifactMessage, interchange: Interchange | None, rules: list[NarrowingRule] | None
+) -> list[GatewayError]:
     syntax = interchange.syntax_version if interchange is not None else "3"
     directory, substitute = resolve_directory(message.version, message.release, message.agency, syntax)
     where = message.location()
@@ -120,9 +130,11 @@ def validate_message(
 
 
 def _locate(errors: list[GatewayError], message: EdifactMessage, interchange: Interchange | None) -> list[GatewayError]:
-    where = Location(message=message.ref, interchange=interchange.control_ref if interchange else None)
+    ref = interchange.control_ref if interchange else message.interchange_ref
     for err in errors:
-        err.at(where)
+        loc = err.location
+        if loc.message is None or (loc.interchange is None and ref is not None):
+            err.location = replace(loc, message=loc.message or message.ref, interchange=loc.interchange or ref)
     return errors
 
 

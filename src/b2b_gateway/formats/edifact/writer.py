@@ -149,7 +149,9 @@ def write_interchange(
     ]
     segments = [Segment("UNB", unb), *(s for m in messages for s in m), Segment("UNZ", [[str(len(messages))],
                                                                                            [control_ref]])]
-    default_like = d.is_default and (syntax_version == "4") == (d.repetition == "*")
+    default_like = (d.component, d.element, d.decimal, d.release, d.terminator) == (":", "+", ".", "?", "'") and (
+        d.repetition == ("*" if syntax_version == "4" else " ")
+    )
     head = d.una if (una if una is not None else not default_like) else ""
     plain = write_segments(segments, d)
     data = _encode(head + plain, syntax_id, segments)
