@@ -41,8 +41,9 @@ class ElementLimits:
     max_length: int | None = None
 
 
-def check_value(value: str, rep: Representation, name: str, seg: Segment, element: int,
-                component: int | None) -> GatewayError | None:
+def check_value(
+    value: str, rep: Representation, name: str, seg: Segment, element: int, component: int | None
+) -> GatewayError | None:
     """The representation or length problem of one non-empty value, or ``None``."""
     problem = _problem(value, rep)
     if problem is None:
@@ -83,8 +84,15 @@ def _problem(value: str, rep: Representation) -> _Problem | None:
 
 
 class _SegmentCheck:
-    def __init__(self, seg: Segment, sdef: SegmentDef, directory: Directory, structure: Severity,
-                 limits: dict[tuple[int, int], ElementLimits], codes: Severity):
+    def __init__(
+        self,
+        seg: Segment,
+        sdef: SegmentDef,
+        directory: Directory,
+        structure: Severity,
+        limits: dict[tuple[int, int], ElementLimits],
+        codes: Severity,
+    ):
         self.seg, self.sdef, self.directory = seg, sdef, directory
         self.structure = structure
         self.codes: Severity = "warning" if structure == "warning" else codes
@@ -97,36 +105,44 @@ class _SegmentCheck:
         reps = seg.repetitions
         if reps:
             for index in sorted(reps):
-                self.add(TooManyRepeatsError(
-                    f"{seg.tag} element {index + 1} is repeated {len(reps[index])} times but does not repeat",
-                    location=seg.location(index + 1),
-                ))
+                self.add(
+                    TooManyRepeatsError(
+                        f"{seg.tag} element {index + 1} is repeated {len(reps[index])} times but does not repeat",
+                        location=seg.location(index + 1),
+                    )
+                )
         for extra in range(len(sdef.elements), len(elements)):
             if any(elements[extra]):
-                self.add(TooManyRepeatsError(
-                    f"{seg.tag} has {len(elements)} data elements; its definition has {len(sdef.elements)}",
-                    location=seg.location(extra + 1),
-                    contrl="16",
-                ))
+                self.add(
+                    TooManyRepeatsError(
+                        f"{seg.tag} has {len(elements)} data elements; its definition has {len(sdef.elements)}",
+                        location=seg.location(extra + 1),
+                        contrl="16",
+                    )
+                )
                 break
         for edef in sdef.elements:
             comps = elements[edef.position - 1] if edef.position <= len(elements) else []
             if not any(comps):
                 if edef.mandatory:
-                    self.add(MissingError(
-                        f"{seg.tag}: mandatory element {edef.id} ({edef.name}) is missing",
-                        location=seg.location(edef.position),
-                    ))
+                    self.add(
+                        MissingError(
+                            f"{seg.tag}: mandatory element {edef.id} ({edef.name}) is missing",
+                            location=seg.location(edef.position),
+                        )
+                    )
                 continue
             if edef.is_composite:
                 self.composite(edef.position, edef.id, comps)
             else:
                 if len(comps) > 1 and any(comps[1:]):
-                    self.add(TooManyRepeatsError(
-                        f"{seg.tag} element {edef.id} is simple but has {len(comps)} components",
-                        location=seg.location(edef.position, 2),
-                        contrl="16",
-                    ))
+                    self.add(
+                        TooManyRepeatsError(
+                            f"{seg.tag} element {edef.id} is simple but has {len(comps)} components",
+                            location=seg.location(edef.position, 2),
+                            contrl="16",
+                        )
+                    )
                 assert edef.representation is not None
                 self.value(comps[0], edef.representation, edef.id, edef.id, edef.position, None)
         return self.out
@@ -134,25 +150,30 @@ class _SegmentCheck:
     def composite(self, position: int, ident: str, comps: list[str]) -> None:
         seg = self.seg
         edef = self.sdef.elements[position - 1]
-        if len(comps) > len(edef.components) and any(comps[len(edef.components):]):
-            self.add(TooManyRepeatsError(
-                f"{seg.tag} {ident} has {len(comps)} components; its definition has {len(edef.components)}",
-                location=seg.location(position, len(edef.components) + 1),
-                contrl="16",
-            ))
+        if len(comps) > len(edef.components) and any(comps[len(edef.components) :]):
+            self.add(
+                TooManyRepeatsError(
+                    f"{seg.tag} {ident} has {len(comps)} components; its definition has {len(edef.components)}",
+                    location=seg.location(position, len(edef.components) + 1),
+                    contrl="16",
+                )
+            )
         for cdef in edef.components:
             value = comps[cdef.position - 1] if cdef.position <= len(comps) else ""
             if not value:
                 if cdef.mandatory:
-                    self.add(MissingError(
-                        f"{seg.tag} {ident}: mandatory component {cdef.id} ({cdef.name}) is missing",
-                        location=seg.location(position, cdef.position),
-                    ))
+                    self.add(
+                        MissingError(
+                            f"{seg.tag} {ident}: mandatory component {cdef.id} ({cdef.name}) is missing",
+                            location=seg.location(position, cdef.position),
+                        )
+                    )
                 continue
             self.value(value, cdef.representation, cdef.id, f"{ident}/{cdef.id}", position, cdef.position)
 
-    def value(self, value: str, rep: Representation, ident: str, name: str, element: int,
-              component: int | None) -> None:
+    def value(
+        self, value: str, rep: Representation, ident: str, name: str, element: int, component: int | None
+    ) -> None:
         seg = self.seg
         if _problem(value, rep) is not None:
             problem = check_value(value, rep, name, seg, element, component)
@@ -160,25 +181,31 @@ class _SegmentCheck:
                 self.out.append(problem)
         codes = self.directory.code_list(ident)
         if codes is not None and value not in codes:
-            self.out.append(CodeListError(
-                f"{seg.tag} {name}: {value!r} is not a code of {ident} in {self.directory.name}",
-                location=seg.location(element, component),
-                severity=self.codes,
-            ))
+            self.out.append(
+                CodeListError(
+                    f"{seg.tag} {name}: {value!r} is not a code of {ident} in {self.directory.name}",
+                    location=seg.location(element, component),
+                    severity=self.codes,
+                )
+            )
         limit = self.limits.get((element, component or 1)) if self.limits else None
         if limit is None:
             return
         if limit.codes is not None and value not in limit.codes:
-            self.out.append(CodeListError(
-                f"{seg.tag} {name}: {value!r} is not one of the codes agreed with this partner",
-                location=seg.location(element, component),
-                hint=f"agreed: {', '.join(sorted(limit.codes))}",
-            ))
+            self.out.append(
+                CodeListError(
+                    f"{seg.tag} {name}: {value!r} is not one of the codes agreed with this partner",
+                    location=seg.location(element, component),
+                    hint=f"agreed: {', '.join(sorted(limit.codes))}",
+                )
+            )
         if limit.max_length is not None and len(value) > limit.max_length:
-            self.out.append(ValueTooLongError(
-                f"{seg.tag} {name}: {value!r} is longer than the {limit.max_length} agreed with this partner",
-                location=seg.location(element, component),
-            ))
+            self.out.append(
+                ValueTooLongError(
+                    f"{seg.tag} {name}: {value!r} is longer than the {limit.max_length} agreed with this partner",
+                    location=seg.location(element, component),
+                )
+            )
 
     def add(self, error: GatewayError) -> None:
         """A structural finding: an error, or a warning when the directory is only a substitute."""
@@ -229,7 +256,7 @@ def _clean(seg: Segment, plan: tuple[_Elem, ...]) -> bool:
             if (len(comps) > 1 and any(comps[1:])) or not _fine(comps[0], rep, codes):
                 return False
             continue
-        if len(comps) > len(comps_plan) and any(comps[len(comps_plan):]):
+        if len(comps) > len(comps_plan) and any(comps[len(comps_plan) :]):
             return False
         for cpos, _cid, cmandatory, crep, ccodes in comps_plan:
             value = comps[cpos - 1] if cpos <= len(comps) else ""

@@ -68,9 +68,7 @@ class Delimiters:
     @property
     def una(self) -> str:
         """The UNA segment announcing these characters, e.g. ``UNA:+.? '``."""
-        return (
-            f"UNA{self.component}{self.element}{self.decimal}{self.release}{self.repetition}{self.terminator}"
-        )
+        return f"UNA{self.component}{self.element}{self.decimal}{self.release}{self.repetition}{self.terminator}"
 
     @property
     def specials(self) -> str:
@@ -103,8 +101,18 @@ class Segment:
     stays fast; ``elements``, ``line``, ``column`` and ``position`` behave like plain attributes.
     """
 
-    __slots__ = ("_body", "_column", "_elements", "_line", "_position", "_repetitions", "_src", "number", "offset",
-                 "tag")
+    __slots__ = (
+        "_body",
+        "_column",
+        "_elements",
+        "_line",
+        "_position",
+        "_repetitions",
+        "_src",
+        "number",
+        "offset",
+        "tag",
+    )
 
     tag: str
     offset: int

@@ -90,9 +90,7 @@ def read_una(text: str, pos: int) -> tuple[Delimiters, list[GatewayError]]:
     comp, elem, dec, rel, rep, term = (chars[i] for i in range(6))
     errors: list[GatewayError] = []
     if dec not in ".,":
-        errors.append(
-            EdifactSyntaxError(f"UNA decimal mark {dec!r} must be '.' or ','", location=where, contrl="20")
-        )
+        errors.append(EdifactSyntaxError(f"UNA decimal mark {dec!r} must be '.' or ','", location=where, contrl="20"))
         dec = "."
     used = [c for c in (comp, elem, rel, term, rep) if c != " "]
     if len(set(used)) != len(used) or any(_ALNUM.match(c) for c in used):
@@ -316,8 +314,9 @@ def read_header(data: bytes) -> Interchange:
     pos = pos + 9 if text.startswith("UNA", pos) else pos
     scan = tokenize(text, pos, delimiters, src=reader.source(delimiters), single=True)
     if not scan.segments or scan.segments[0].tag != "UNB":
-        raise DocumentRejected([*problems, MissingError("UNB (interchange header) expected here",
-                                                        location=reader.where(pos))])
+        raise DocumentRejected(
+            [*problems, MissingError("UNB (interchange header) expected here", location=reader.where(pos))]
+        )
     return interchange_from_unb(scan.segments[0], delimiters)
 
 

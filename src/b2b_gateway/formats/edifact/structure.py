@@ -28,9 +28,6 @@ class _Frame:
     counts: list[int] = field(default_factory=list)
 
 
-
-
-
 def _describe(child: SegmentRef | GroupDef) -> str:
     if isinstance(child, SegmentRef):
         return f"segment {child.tag}"
@@ -65,12 +62,14 @@ class _Walk:
                     self.enter(depth, j, seg, too_many=not respect_max)
                     return
         frame = self.stack[-1]
-        self.add(UnexpectedError(
-            f"segment {seg.tag} is not allowed here in {self.root.name}"
-            + (f" (group {frame.gdef.name})" if frame.node is not self.root else ""),
-            location=seg.location(),
-            contrl="15",
-        ))
+        self.add(
+            UnexpectedError(
+                f"segment {seg.tag} is not allowed here in {self.root.name}"
+                + (f" (group {frame.gdef.name})" if frame.node is not self.root else ""),
+                location=seg.location(),
+                contrl="15",
+            )
+        )
         frame.node.children.append(seg)
 
     def enter(self, depth: int, j: int, seg: Segment, too_many: bool) -> None:
@@ -84,11 +83,13 @@ class _Walk:
         frame.pos = j
         if too_many:
             what = "segment" if isinstance(child, SegmentRef) else "group"
-            self.add(TooManyRepeatsError(
-                f"{_describe(child)} occurs {frame.counts[j]} times; at most {child.max_repeats} allowed",
-                location=seg.location(),
-                contrl="35" if what == "segment" else "36",
-            ))
+            self.add(
+                TooManyRepeatsError(
+                    f"{_describe(child)} occurs {frame.counts[j]} times; at most {child.max_repeats} allowed",
+                    location=seg.location(),
+                    contrl="35" if what == "segment" else "36",
+                )
+            )
         if isinstance(child, SegmentRef):
             frame.node.children.append(seg)
             return
@@ -110,19 +111,22 @@ class _Walk:
 
     def missing(self, child: SegmentRef | GroupDef, frame: _Frame, where: Segment | Location) -> None:
         inside = f" in group {frame.gdef.name}" if frame.node is not self.root else ""
-        self.add(MissingError(
-            f"mandatory {_describe(child)} is missing{inside}",
-            location=where.location() if isinstance(where, Segment) else where,
-            details={"missing": child.tag if isinstance(child, SegmentRef) else child.name},
-        ))
+        self.add(
+            MissingError(
+                f"mandatory {_describe(child)} is missing{inside}",
+                location=where.location() if isinstance(where, Segment) else where,
+                details={"missing": child.tag if isinstance(child, SegmentRef) else child.name},
+            )
+        )
 
     def finish(self, where: Location) -> None:
         while self.stack:
             self.close(self.stack.pop(), where)
 
 
-def build_tree(segments: list[Segment], mdef: MessageDef, *, severity: Severity = "error") -> tuple[
-        Group, list[GatewayError]]:
+def build_tree(
+    segments: list[Segment], mdef: MessageDef, *, severity: Severity = "error"
+) -> tuple[Group, list[GatewayError]]:
     """The segment-group tree of a message's ``segments`` (UNH to UNT) under ``mdef``, and every finding.
 
     Args:

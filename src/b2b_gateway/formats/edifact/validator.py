@@ -60,8 +60,9 @@ def check_segments(
 
 def _unknown(segments: list[Segment], directory: Directory, severity: Severity) -> list[GatewayError]:
     return [
-        UnexpectedError(f"segment {s.tag} is not defined in {directory.name}", location=s.location(), contrl="15",
-                        severity=severity)
+        UnexpectedError(
+            f"segment {s.tag} is not defined in {directory.name}", location=s.location(), contrl="15", severity=severity
+        )
         for s in segments
         if directory.find_segment(s.tag) is None
     ]
@@ -92,29 +93,35 @@ def _validate(
     where = message.location()
     out: list[GatewayError] = []
     if directory is None:
-        out.append(UnknownDocumentTypeError(
-            f"no definition of {message.type} {message.version}:{message.release}:{message.agency}: "
-            "its structure is not validated",
-            location=where,
-            severity="warning",
-            hint="the gateway ships UN directories D96A and D01B and the syntax service directories",
-        ))
+        out.append(
+            UnknownDocumentTypeError(
+                f"no definition of {message.type} {message.version}:{message.release}:{message.agency}: "
+                "its structure is not validated",
+                location=where,
+                severity="warning",
+                hint="the gateway ships UN directories D96A and D01B and the syntax service directories",
+            )
+        )
         return _locate(out, message, interchange)
     severity: Severity = "warning" if substitute else "error"
     if substitute:
-        out.append(UnsupportedSyntaxError(
-            f"directory {message.version}{message.release} is not shipped: validated against {directory.name}, "
-            "the nearest release (structure findings are warnings)",
-            location=Location(element=2, component=3).merge(where),
-            severity="warning",
-        ))
+        out.append(
+            UnsupportedSyntaxError(
+                f"directory {message.version}{message.release} is not shipped: validated against {directory.name}, "
+                "the nearest release (structure findings are warnings)",
+                location=Location(element=2, component=3).merge(where),
+                severity="warning",
+            )
+        )
     mdef = directory.messages.get(message.type)
     if mdef is None:
-        out.append(UnknownDocumentTypeError(
-            f"no {message.type} definition in {directory.name}: only its segments are validated",
-            location=Location(element=2, component=1).merge(where),
-            severity="warning",
-        ))
+        out.append(
+            UnknownDocumentTypeError(
+                f"no {message.type} definition in {directory.name}: only its segments are validated",
+                location=Location(element=2, component=1).merge(where),
+                severity="warning",
+            )
+        )
         out.extend(_unknown(message.segments, directory, severity))
         out.extend(check_segments(message.segments, directory, severity))
         return _locate(out, message, interchange)
@@ -125,7 +132,7 @@ def _validate(
     out.extend(check_segments(message.segments, directory, severity, "warning" if eancom else "error"))
     if rules:
         out.extend(apply_rules(rules, message, root, directory))
-    out.sort(key=lambda e: (e.location.offset or 0))
+    out.sort(key=lambda e: e.location.offset or 0)
     return _locate(out, message, interchange)
 
 
