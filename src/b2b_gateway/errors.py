@@ -16,7 +16,10 @@ The tree (a test keeps this drawing equal to the classes below)::
     │   ├── SettingsError
     │   ├── PartnerConfigError
     │   ├── MappingConfigError
-    │   └── KeyStoreError
+    │   ├── KeyStoreError
+    │   ├── RoutingConfigError
+    │   ├── StoreSchemaError
+    │   └── BrokerTopologyError
     ├── DocumentError
     │   ├── DocumentRejected
     │   ├── InputTooLargeError
@@ -63,6 +66,8 @@ The tree (a test keeps this drawing equal to the classes below)::
     │   └── AuthenticationError
     ├── RoutingError
     │   └── UnroutableError
+    ├── DeliveryRefusedError
+    ├── NotFoundError
     └── TransientError
         ├── StoreUnavailableError
         ├── BrokerUnavailableError
@@ -80,6 +85,7 @@ from typing import Any, ClassVar, Literal
 __all__ = [
     "Ack",
     "AuthenticationError",
+    "BrokerTopologyError",
     "BrokerUnavailableError",
     "BusinessRuleError",
     "CertificateExpiredError",
@@ -94,6 +100,7 @@ __all__ = [
     "DecompressionError",
     "DecryptionError",
     "DeliveryError",
+    "DeliveryRefusedError",
     "DocumentError",
     "DocumentRejected",
     "DuplicateDocumentError",
@@ -111,9 +118,11 @@ __all__ = [
     "MappingConfigError",
     "MappingError",
     "MissingError",
+    "NotFoundError",
     "PartnerConfigError",
     "PartnerError",
     "RepresentationError",
+    "RoutingConfigError",
     "RoutingError",
     "SchemaError",
     "SecurityError",
@@ -121,6 +130,7 @@ __all__ = [
     "Severity",
     "SignatureInvalidError",
     "SignatureRequiredError",
+    "StoreSchemaError",
     "StoreUnavailableError",
     "StructureError",
     "SyntaxError_",
@@ -347,6 +357,24 @@ class KeyStoreError(ConfigurationError):
     """A key or certificate cannot be loaded (missing file, wrong passphrase, broken PEM)."""
 
     code = "CONFIG_KEYSTORE"
+
+
+class RoutingConfigError(ConfigurationError):
+    """The routing file (``routes.yaml``) is invalid: the gateway keeps the rules it had."""
+
+    code = "CONFIG_ROUTING"
+
+
+class StoreSchemaError(ConfigurationError):
+    """The store's schema cannot be brought to this gateway's revision (a failed or unknown migration)."""
+
+    code = "CONFIG_STORE_SCHEMA"
+
+
+class BrokerTopologyError(ConfigurationError):
+    """An exchange or queue on the broker exists with other arguments than the gateway declares."""
+
+    code = "CONFIG_BROKER_TOPOLOGY"
 
 
 # --- the partner's document ----------------------------------------------------------------------
@@ -681,6 +709,23 @@ class UnroutableError(RoutingError):
     """No routing rule matches: the document is parked with the reason, and can be replayed."""
 
     code = "UNROUTABLE"
+
+
+# --- delivery and lookups ---------------------------------------------------------------------------
+
+
+class DeliveryRefusedError(GatewayError):
+    """The destination refused the document for good (an HTTP 4xx, say): it is dead-lettered at once."""
+
+    code = "DELIVERY_REFUSED"
+    ack = Ack(contrl=None, mdn="error: unexpected-processing-error", http=502)
+
+
+class NotFoundError(GatewayError):
+    """A message or another record asked for by its id does not exist (or was removed by retention)."""
+
+    code = "NOT_FOUND"
+    ack = Ack(contrl=None, mdn=None, http=404)
 
 
 # --- transient ------------------------------------------------------------------------------------
