@@ -66,12 +66,15 @@ def settings_of(ctx: typer.Context) -> Settings:
 
 
 def _register() -> None:
-    from b2b_gateway.cli import documents, run, schema
+    from b2b_gateway.cli import db, documents, messages, queues, run, schema
 
     app.command("translate")(documents.translate)
     app.command("validate")(documents.validate)
     app.command("run")(run.run)
     app.add_typer(schema.app, name="schema")
+    app.add_typer(messages.app, name="messages")
+    app.command("queues")(queues.queues)
+    app.add_typer(db.app, name="db")
 
 
 _register()
