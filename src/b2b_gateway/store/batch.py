@@ -97,13 +97,11 @@ def claim_keys(insert: Callable[[Any], Any]) -> Callable[[AsyncConnection, list[
             )
         )
         owners = {(r.partner, r.kind, r.key): r.message_id for r in found.all()}
-        others = {owners[(p, k, v[:200])] for c in claims for p, k, v in c.keys} - {c.message_id for c in claims}
-        states: dict[str, Any] = {}
-        if others:
-            got = await conn.execute(
-                select(messages.c.id, messages.c.state, messages.c.updated_at).where(messages.c.id.in_(others))
-            )
-            states = {r.id: r for r in got.all()}
+        involved = set(owners.values()) | {c.message_id for c in claims}
+        got = await conn.execute(
+            select(messages.c.id, messages.c.state, messages.c.updated_at).where(messages.c.id.in_(involved))
+        )
+        states: dict[str, Any] = {r.id: r for r in got.all()}
         results: list[tuple[str, str] | None] = []
         for claim in claims:
             verdict: tuple[str, str] | None = None
