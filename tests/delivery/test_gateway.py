@@ -44,7 +44,9 @@ async def gateway(tmp_path: Path) -> AsyncIterator[Gateway]:
 async def _post(gw: Gateway, body: bytes, token: str = TOKEN, **headers: str) -> httpx.Response:
     assert gw.http is not None
     async with httpx.AsyncClient(base_url=gw.http.url) as client:
-        return await client.post("/api/v1/documents", content=body, headers={"Authorization": f"Bearer {token}", **headers})
+        return await client.post(
+            "/api/v1/documents", content=body, headers={"Authorization": f"Bearer {token}", **headers}
+        )
 
 
 async def _erp_files(gw: Gateway, count: int) -> list[dict[str, Any]]:

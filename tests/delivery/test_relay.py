@@ -1,4 +1,4 @@
-"""The outbox relay: backoff with jitter, per-partner attempts, circuit breakers, dead letters, every attempt audited."""
+"""The outbox relay: backoff with jitter, per-partner attempts, circuit breakers, dead letters, attempts audited."""
 
 from __future__ import annotations
 
@@ -114,7 +114,10 @@ async def test_delivered_first_time_with_the_idempotency_key(repo: MessageReposi
     m = await _enqueue(repo, relay)
     await _settle(relay, repo)
     (call,) = sender.calls
-    assert call.endpoint.address == "http://acme.invalid/in" and call.standard_headers()["idempotency-key"] == call.idempotency_key
+    assert (
+        call.endpoint.address == "http://acme.invalid/in"
+        and call.standard_headers()["idempotency-key"] == call.idempotency_key
+    )
     detail = await repo.get(m.id)
     assert detail.summary.state == "delivered" and detail.outputs[0]["state"] == "delivered"
     assert [e["detail"] for e in detail.events if e["stage"] == "deliver"][-1].endswith("attempt 1: HTTP 200")
@@ -125,7 +128,9 @@ async def test_transient_failures_are_retried_then_delivered(repo: MessageReposi
     m = await _enqueue(repo, relay)
     await _settle(relay, repo)
     detail = await repo.get(m.id)
-    attempts = [e for e in detail.events if e["stage"] == "deliver" and e["actor"] == "gateway" and "attempt" in e["detail"]]
+    attempts = [
+        e for e in detail.events if e["stage"] == "deliver" and e["actor"] == "gateway" and "attempt" in e["detail"]
+    ]
     assert [e["outcome"] for e in attempts] == ["error", "error", "ok"]
     assert detail.summary.state == "delivered"
 

@@ -41,7 +41,9 @@ routes:
 
 PARTNERS = PartnerDirectory(
     [
-        PartnerProfile(id="ACME", documents=[DocumentExchange(document="order", direction="outbound", format="edifact")]),
+        PartnerProfile(
+            id="ACME", documents=[DocumentExchange(document="order", direction="outbound", format="edifact")]
+        ),
         PartnerProfile(id="AUDIT"),
     ]
 )
@@ -84,12 +86,17 @@ async def test_test_documents_and_outbound_destinations(router: RulesRouter) -> 
     assert dest.kind == "queue" and dest.address == "b2b.erp.test/order.test"
     outbound = await _mapped(order("PO-5"), partner_id="ACME", direction=Direction.OUTBOUND)
     dests = router.route(outbound)
-    assert [(d.name, d.format) for d in dests] == [("partner:ACME", "edifact"), ("partner:AUDIT/copies", "canonical-json")]
+    assert [(d.name, d.format) for d in dests] == [
+        ("partner:ACME", "edifact"),
+        ("partner:AUDIT/copies", "canonical-json"),
+    ]
 
 
 async def test_a_document_no_rule_matches_is_parked_with_the_reason(router: RulesRouter) -> None:
     store = MemoryStore()
-    msg = await Pipeline(PipelineContext(router=router, store=store)).run(Message(raw=order("PO-6"), partner_id="NOBODY"))
+    msg = await Pipeline(PipelineContext(router=router, store=store)).run(
+        Message(raw=order("PO-6"), partner_id="NOBODY")
+    )
     assert msg.state is State.PARKED and msg.errors[0].code == "UNROUTABLE"
     assert "no routing rule matches order from NOBODY" in msg.errors[0].message
     assert store.get(msg.id) is msg
@@ -102,7 +109,7 @@ def test_invalid_routes_are_located(tmp_path: Path) -> None:
         load_routes(path)
     assert info.value.location.file == str(path) and info.value.location.line is not None
     path.write_text("routes:\n  - name: x\n    to: [erp]\n    when: {colour: red}\n")
-    with pytest.raises(RoutingConfigError, match="routes.0.when.colour"):
+    with pytest.raises(RoutingConfigError, match=r"routes\.0\.when\.colour"):
         load_routes(path)
 
 

@@ -142,7 +142,7 @@ class Gateway:
         ctx.router = ctx.router or self._router()
         ctx.deliverer = OutboxDeliverer(repo, relay.submit, owner=self.owner, lease_s=s.delivery.lease_s)
         pipeline = Pipeline(ctx, inbound=with_dedupe(INBOUND, repo))
-        self.worker = worker = InboundWorker(pipeline, on_done=lambda m: self.processed.append(m.id))
+        self.worker = worker = InboundWorker(pipeline, node=self.owner, on_done=lambda m: self.processed.append(m.id))
         if consume:
             prefetch = s.amqp.prefetch
             await transport.consume(self.topology.queue_in, worker.handler(Direction.INBOUND), prefetch=prefetch)

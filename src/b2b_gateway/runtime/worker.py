@@ -70,8 +70,11 @@ def message_from_envelope(envelope: Envelope, direction: Direction) -> Message:
 class InboundWorker:
     """Runs queued (or posted) documents through the pipeline."""
 
-    def __init__(self, pipeline: Pipeline, *, on_done: Callable[[Message], None] | None = None) -> None:
+    def __init__(
+        self, pipeline: Pipeline, *, node: str = "", on_done: Callable[[Message], None] | None = None
+    ) -> None:
         self.pipeline = pipeline
+        self.node = node
         self.on_done = on_done
         self.stopping = asyncio.Event()
         self.held = 0
@@ -81,6 +84,8 @@ class InboundWorker:
         delay = 0.2
         while True:
             message = make()
+            if self.node:
+                message.metadata["node"] = self.node
             try:
                 await self.pipeline.run(message)
             except StoreUnavailableError as exc:
