@@ -70,9 +70,7 @@ def message_from_envelope(envelope: Envelope, direction: Direction) -> Message:
 class InboundWorker:
     """Runs queued (or posted) documents through the pipeline."""
 
-    def __init__(
-        self, pipeline: Pipeline, *, node: str = "", on_done: Callable[[Message], None] | None = None
-    ) -> None:
+    def __init__(self, pipeline: Pipeline, *, node: str = "", on_done: Callable[[Message], None] | None = None) -> None:
         self.pipeline = pipeline
         self.node = node
         self.on_done = on_done
