@@ -34,7 +34,9 @@ def test_run_on_a_fresh_machine_turns_a_dropped_order_into_canonical_json(tmp_pa
     env.update({"B2B_HTTP__PORT": "0", "B2B_DIRECTORIES__POLL_INTERVAL_S": "0.1"})
     log = tmp_path / "run.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "b2b_gateway", "run"], cwd=tmp_path, env=env, stdout=out, stderr=out)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "b2b_gateway", "run"], cwd=tmp_path, env=env, stdout=out, stderr=out
+        )
     try:
         inbox = tmp_path / "var" / "in"
         end = time.monotonic() + 60
