@@ -294,8 +294,8 @@ class Gateway:
         queues = list(self.topology.consumed)
         depths = {d.queue: d for d in await self.transport.depths()}
         busy = any((depths[q].ready or 0) + (depths[q].unacked or 0) for q in queues if q in depths)
-        held = self.worker.held if self.worker else 0
-        return not busy and not held and not self.relay.busy
+        working = self.worker.active if self.worker else 0
+        return not busy and not working and not self.relay.busy
 
     async def stop(self) -> None:
         """Stop taking work, let what is in flight finish, and close everything."""

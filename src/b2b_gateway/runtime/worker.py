@@ -76,9 +76,17 @@ class InboundWorker:
         self.on_done = on_done
         self.stopping = asyncio.Event()
         self.held = 0
+        self.active = 0
 
     async def run(self, make: Callable[[], Message], *, hold: bool) -> Message:
         """Run a fresh record from ``make`` until it passes the store; with ``hold``, wait out store outages."""
+        self.active += 1
+        try:
+            return await self._run(make, hold=hold)
+        finally:
+            self.active -= 1
+
+    async def _run(self, make: Callable[[], Message], *, hold: bool) -> Message:
         delay = 0.2
         while True:
             message = make()
