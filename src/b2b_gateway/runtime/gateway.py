@@ -266,12 +266,20 @@ class Gateway:
     # --- lifecycle --------------------------------------------------------------------------------------
 
     async def serve(self, stop: asyncio.Event) -> None:
-        """Start, work until ``stop`` is set, then stop cleanly."""
-        await self.start()
-        self.start_background()
+        """Start, work until ``stop`` is set, then stop cleanly (``stop`` also ends a wait for the broker)."""
+        starting = asyncio.create_task(self.start())
+        stopping = asyncio.create_task(stop.wait())
         try:
-            await stop.wait()
+            await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if starting.done():
+                starting.result()
+                self.start_background()
+                await stopping
         finally:
+            for task in (starting, stopping):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
             await self.stop()
 
     async def run_once(self) -> list[Message]:
