@@ -101,6 +101,12 @@ def test_run_once_then_operations_commands(cli: CliRunner, tmp_path: Path) -> No
     original = json.loads(cli("messages", "show", parked[0]["id"], "--json").stdout)
     assert any(e["stage"] == "replay" and e["actor"] == "ops-alice" for e in original["events"])
 
+    cancelled = cli("messages", "cancel", parked[0]["id"], "--reason", "replayed instead", "--json")
+    assert json.loads(cancelled.stdout) == {"cancelled": 1}
+    gone = json.loads(cli("messages", "show", parked[0]["id"], "--json").stdout)
+    assert gone["state"] == "cancelled" and gone["events"][-1]["detail"] == "replayed instead"
+    assert json.loads(cli("messages", "cancel", new_id, "--json").stdout) == {"cancelled": 0}  # delivered stays
+
     retried = cli("messages", "retry", rows["PO-CLI-1"]["id"], "--json")
     assert json.loads(retried.stdout) == {"retried": 0}  # nothing dead to deliver again
 

@@ -274,3 +274,29 @@ def replay(
         return
     for item in done:
         console.print(f"{item['replayed']} replayed as {item['as']}")
+
+
+@app.command("cancel")
+def cancel(
+    ctx: typer.Context,
+    message_ids: Annotated[list[str], typer.Argument(help="Message ids")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit trail)")] = "",
+    actor: ActorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Cancel messages not delivered yet: their waiting or dead-lettered outputs are not sent."""
+    from b2b_gateway.runtime.operations import open_operations
+
+    async def main() -> int:
+        async with open_operations(settings_of(ctx), transport=False) as ops:
+            return await ops.cancel(message_ids, actor=_actor(actor), reason=reason)
+
+    try:
+        count = asyncio.run(main())
+    except GatewayError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        print_json({"cancelled": count})
+    else:
+        console.print(f"{count} message(s) cancelled")
