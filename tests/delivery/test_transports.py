@@ -183,3 +183,14 @@ async def test_amqp_unroutable_publish_is_an_error_and_no_broker_is_unavailable(
     dead = AmqpTransport(AmqpSettings(url="amqp://guest:guest@127.0.0.1:1/"), TOPO)
     with pytest.raises(BrokerUnavailableError):
         await dead.start()
+
+
+async def test_amqp_publishing_to_a_missing_exchange_fails_without_harm(vhost: str) -> None:
+    t = AmqpTransport(AmqpSettings(url=vhost), TOPO)
+    await t.start()
+    try:
+        with pytest.raises(DeliveryError, match="no exchange 'partner.nowhere'"):
+            await t.publish("partner.nowhere", Envelope(b"x", "m1", "k"))
+        await t.publish(TOPO.exchange_erp, Envelope(b"still fine", "m2", "order.ACME"))  # the channel survived
+    finally:
+        await t.close()

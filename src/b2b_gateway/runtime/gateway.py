@@ -95,6 +95,8 @@ class Gateway:
         self.worker: InboundWorker | None = None
         self.http: HttpServer | None = None
         self.processed: list[str] = []
+        """Ids of the inputs processed by :meth:`run_once`."""
+        self._collect = False
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -142,7 +144,7 @@ class Gateway:
         ctx.router = ctx.router or self._router()
         ctx.deliverer = OutboxDeliverer(repo, relay.submit, owner=self.owner, lease_s=s.delivery.lease_s)
         pipeline = Pipeline(ctx, inbound=with_dedupe(INBOUND, repo))
-        self.worker = worker = InboundWorker(pipeline, node=self.owner, on_done=lambda m: self.processed.append(m.id))
+        self.worker = worker = InboundWorker(pipeline, node=self.owner, on_done=self._done)
         if consume:
             prefetch = s.amqp.prefetch
             await transport.consume(self.topology.queue_in, worker.handler(Direction.INBOUND), prefetch=prefetch)
@@ -163,6 +165,10 @@ class Gateway:
         log.info(
             "gateway.started", transport=transport.name, store=repo.db.dialect, inbox=str(s.inbox), owner=self.owner
         )
+
+    def _done(self, message: Message) -> None:
+        if self._collect:
+            self.processed.append(message.id)
 
     def _register_senders(self, transport: Transport) -> None:
         queue = QueueSender(transport)
@@ -284,6 +290,7 @@ class Gateway:
 
     async def run_once(self) -> list[Message]:
         """Process what is waiting (pickup, queues, outbox), then stop; returns the documents processed."""
+        self._collect = True
         await self.start(http=False, wait_for_broker=False)
         assert self.relay is not None and self.repo is not None
         try:
