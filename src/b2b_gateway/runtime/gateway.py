@@ -79,6 +79,8 @@ class Gateway:
         self.app_factory = app_factory
         """Builds the HTTP app from routers (the command line passes ``b2b_gateway.api.create_app``)."""
         """A base pipeline context (codecs, signer, verifier, acknowledger …); store and delivery are wired here."""
+        if partners is None and context is not None and len(context.partners):
+            partners = context.partners
         self.partners = partners if partners is not None else load_partners(settings.paths.mappings_dir)
         self.embedded = settings.amqp.url is None if embedded is None else embedded
         self.topology = Topology.from_settings(settings.amqp)
@@ -140,7 +142,7 @@ class Gateway:
             repo, resolver, self.senders, s.delivery, owner=self.owner, dead_letter=self._publish_dead
         )
         ctx = self.context or build_context(s, partners=self.partners)
-        ctx.store, ctx.counters = repo, repo
+        ctx.store, ctx.counters, ctx.partners = repo, repo, self.partners
         ctx.router = ctx.router or self._router()
         ctx.deliverer = OutboxDeliverer(repo, relay.submit, owner=self.owner, lease_s=s.delivery.lease_s)
         pipeline = Pipeline(ctx, inbound=with_dedupe(INBOUND, repo))
