@@ -163,7 +163,14 @@ async def test_a_refusal_is_dead_lettered_at_once(repo: MessageRepository) -> No
 async def test_an_open_breaker_puts_deliveries_off_without_spending_attempts(repo: MessageRepository) -> None:
     sender = Scripted("down", "down")
     relay, _ = _relay(repo, sender, threshold=2)
-    msgs = [await _enqueue(repo, relay) for _ in range(1)]
+    msgs = [await _enqueue(repo, relay)]
+    for _ in range(500):  # the first output fails twice: the endpoint's breaker opens
+        await relay.drain()
+        if len(sender.calls) == 2:
+            break
+        await asyncio.sleep(0.01)
+    (breaker,) = relay.breakers.values()
+    assert breaker.is_open
     for i in range(4):
         extra = Message(raw=order(f"PO-x{i}"), channel="t", partner_id="ACME", document_type="order")
         extra.record("receive", "ok")
@@ -171,10 +178,13 @@ async def test_an_open_breaker_puts_deliveries_off_without_spending_attempts(rep
         extra.outputs.append(Output(destination="partner:ACME", payload=f"{i}".encode(), format="canonical-json"))
         msgs.append(extra)
         relay.submit((await repo.save_and_enqueue(extra, owner="test", lease_s=30)).items)
-    await _settle(relay, repo)
+    await relay.drain()
+    assert len(sender.calls) == 2  # put off, not tried
+    for m in msgs[1:]:
+        assert (await repo.get(m.id)).outputs[0]["attempts"] == 0
+    await _settle(relay, repo)  # after the cool-down one probe goes through, then the rest
     states = [(await repo.get(m.id)).summary.state for m in msgs]
-    assert states == ["delivered"] * len(msgs)
-    assert len(sender.calls) == 2 + len(msgs)  # two failures opened the breaker; the rest waited for the probe
+    assert states == ["delivered"] * len(msgs) and len(sender.calls) == 2 + len(msgs)
 
 
 async def test_a_destination_that_leads_nowhere_ends_dead_lettered(repo: MessageRepository) -> None:

@@ -76,9 +76,9 @@ class Gateway:
     ) -> None:
         self.settings = settings
         self.context = context
+        """A base pipeline context (codecs, signer, verifier, acknowledger …); store and delivery are wired here."""
         self.app_factory = app_factory
         """Builds the HTTP app from routers (the command line passes ``b2b_gateway.api.create_app``)."""
-        """A base pipeline context (codecs, signer, verifier, acknowledger …); store and delivery are wired here."""
         if partners is None and context is not None and len(context.partners):
             partners = context.partners
         self.partners = partners if partners is not None else load_partners(settings.paths.mappings_dir)
