@@ -124,6 +124,10 @@ async def test_replay_processes_the_input_again_as_a_linked_message(gateway: Gat
     assert any(e["stage"] == "replay" and e["actor"] == "alice" and replay_id in e["detail"] for e in events)
 
 
+async def test_health_reports_store_and_transport(gateway: Gateway) -> None:
+    assert await gateway.health() == {"store": True, "transport": True}
+
+
 async def test_dropped_files_run_through_the_embedded_queue(gateway: Gateway) -> None:
     (gateway.settings.inbox / "order.json").write_bytes(order("PO-500"))
     (erp,) = await _erp_files(gateway, 1)

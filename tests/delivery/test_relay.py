@@ -125,6 +125,8 @@ async def test_delivered_first_time_with_the_idempotency_key(repo: MessageReposi
 
 async def test_transient_failures_are_retried_then_delivered(repo: MessageRepository) -> None:
     relay, _ = _relay(repo, Scripted("down", "down"))
+    seen: list[str] = []
+    relay.observers.append(lambda outcome: seen.append(outcome.verdict))
     m = await _enqueue(repo, relay)
     await _settle(relay, repo)
     detail = await repo.get(m.id)
@@ -132,6 +134,7 @@ async def test_transient_failures_are_retried_then_delivered(repo: MessageReposi
         e for e in detail.events if e["stage"] == "deliver" and e["actor"] == "gateway" and "attempt" in e["detail"]
     ]
     assert [e["outcome"] for e in attempts] == ["error", "error", "ok"]
+    assert seen == ["retry", "retry", "delivered"]
     assert detail.summary.state == "delivered"
 
 

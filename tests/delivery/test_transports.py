@@ -188,6 +188,7 @@ async def test_amqp_unroutable_publish_is_an_error_and_no_broker_is_unavailable(
 async def test_amqp_publishing_to_a_missing_exchange_fails_without_harm(vhost: str) -> None:
     t = AmqpTransport(AmqpSettings(url=vhost), TOPO)
     await t.start()
+    assert t.connected
     try:
         with pytest.raises(DeliveryError, match=r"no exchange 'partner\.nowhere'"):
             await t.publish("partner.nowhere", Envelope(b"x", "m1", "k"))

@@ -26,6 +26,7 @@ import socket
 from collections.abc import Callable, Sequence
 
 from fastapi import APIRouter, FastAPI
+from sqlalchemy import text
 
 from b2b_gateway.errors import BrokerUnavailableError, GatewayError
 from b2b_gateway.observability.logging import get_logger
@@ -270,6 +271,19 @@ class Gateway:
         headers["x-b2b-destination"] = item.destination
         envelope = Envelope(body=item.payload, message_id=item.id, routing_key=item.destination, headers=headers)
         await self.transport.publish(self.topology.exchange_dead, envelope)
+
+    async def health(self) -> dict[str, bool]:
+        """Whether the store answers and the queue transport is connected (for a readiness probe)."""
+        store = False
+        if self.repo is not None:
+            try:
+                async with self.repo.db.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
+                store = True
+            except GatewayError:
+                store = False
+        transport = self.transport is not None and getattr(self.transport, "connected", True)
+        return {"store": store, "transport": bool(transport)}
 
     # --- lifecycle --------------------------------------------------------------------------------------
 

@@ -129,6 +129,16 @@ class AmqpTransport:
         self._consumers: list[tuple[AbstractQueue, str]] = []
         self._inflight: set[asyncio.Task[None]] = set()
 
+    @property
+    def connected(self) -> bool:
+        """Whether the connection to the broker is up (it reconnects by itself when it is not)."""
+        return (
+            self.connection is not None
+            and not self.connection.is_closed
+            and self._publish_channel is not None
+            and not self._publish_channel.is_closed
+        )
+
     async def start(self) -> None:
         if self.connection is not None:
             return
