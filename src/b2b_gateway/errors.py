@@ -17,7 +17,10 @@ The tree (a test keeps this drawing equal to the classes below)::
     │   ├── PartnerConfigError
     │   ├── MappingConfigError
     │   ├── KeyStoreError
-    │   └── OfficialSchemaError
+    │   ├── OfficialSchemaError
+    │   ├── RoutingConfigError
+    │   ├── StoreSchemaError
+    │   └── BrokerTopologyError
     ├── DocumentError
     │   ├── DocumentRejected
     │   ├── InputTooLargeError
@@ -65,6 +68,8 @@ The tree (a test keeps this drawing equal to the classes below)::
     │   └── AuthenticationError
     ├── RoutingError
     │   └── UnroutableError
+    ├── DeliveryRefusedError
+    ├── NotFoundError
     └── TransientError
         ├── StoreUnavailableError
         ├── BrokerUnavailableError
@@ -82,6 +87,7 @@ from typing import Any, ClassVar, Literal
 __all__ = [
     "Ack",
     "AuthenticationError",
+    "BrokerTopologyError",
     "BrokerUnavailableError",
     "BusinessRuleError",
     "CertificateExpiredError",
@@ -96,6 +102,7 @@ __all__ = [
     "DecompressionError",
     "DecryptionError",
     "DeliveryError",
+    "DeliveryRefusedError",
     "DocumentError",
     "DocumentRejected",
     "DuplicateDocumentError",
@@ -115,9 +122,11 @@ __all__ = [
     "MimeFormatError",
     "MissingError",
     "OfficialSchemaError",
+    "NotFoundError",
     "PartnerConfigError",
     "PartnerError",
     "RepresentationError",
+    "RoutingConfigError",
     "RoutingError",
     "SchemaError",
     "SecurityError",
@@ -125,6 +134,7 @@ __all__ = [
     "Severity",
     "SignatureInvalidError",
     "SignatureRequiredError",
+    "StoreSchemaError",
     "StoreUnavailableError",
     "StructureError",
     "SyntaxError_",
@@ -362,6 +372,15 @@ class OfficialSchemaError(ConfigurationError):
     fail their checksum; as a warning, it says which validation is off."""
 
     code = "CONFIG_OFFICIAL_SCHEMAS"
+class RoutingConfigError(ConfigurationError):
+    """The routing file (``routes.yaml``) is invalid: the gateway keeps the rules it had."""
+    code = "CONFIG_ROUTING"
+class StoreSchemaError(ConfigurationError):
+    """The store's schema cannot be brought to this gateway's revision (a failed or unknown migration)."""
+    code = "CONFIG_STORE_SCHEMA"
+class BrokerTopologyError(ConfigurationError):
+    """An exchange or queue on the broker exists with other arguments than the gateway declares."""
+    code = "CONFIG_BROKER_TOPOLOGY"
 
 
 # --- the partner's document ----------------------------------------------------------------------
@@ -703,6 +722,23 @@ class UnroutableError(RoutingError):
     """No routing rule matches: the document is parked with the reason, and can be replayed."""
 
     code = "UNROUTABLE"
+
+
+# --- delivery and lookups ---------------------------------------------------------------------------
+
+
+class DeliveryRefusedError(GatewayError):
+    """The destination refused the document for good (an HTTP 4xx, say): it is dead-lettered at once."""
+
+    code = "DELIVERY_REFUSED"
+    ack = Ack(contrl=None, mdn="error: unexpected-processing-error", http=502)
+
+
+class NotFoundError(GatewayError):
+    """A message or another record asked for by its id does not exist (or was removed by retention)."""
+
+    code = "NOT_FOUND"
+    ack = Ack(contrl=None, mdn=None, http=404)
 
 
 # --- transient ------------------------------------------------------------------------------------

@@ -66,7 +66,7 @@ def settings_of(ctx: typer.Context) -> Settings:
 
 
 def _register() -> None:
-    from b2b_gateway.cli import certs, doctor, documents, mappings, partners, run, schema, schemas, signing
+    from b2b_gateway.cli import certs, db, doctor, documents, mappings, messages, partners, queues, run, schema, schemas, signing
 
     app.command("translate")(documents.translate)
     app.command("validate")(documents.validate)
@@ -79,6 +79,9 @@ def _register() -> None:
     app.command("doctor")(doctor.doctor)
     app.add_typer(partners.app, name="partners")
     app.add_typer(mappings.app, name="mappings")
+    app.add_typer(messages.app, name="messages")
+    app.command("queues")(queues.queues)
+    app.add_typer(db.app, name="db")
 
 
 _register()

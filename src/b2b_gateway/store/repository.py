@@ -1,0 +1,307 @@
+"""The message repository: the one class the rest of the gateway (and ops) talks to about stored messages.
+
+It implements the pipeline's :class:`~b2b_gateway.pipeline.ports.MessageStore` (``save``, idempotent,
+called several times per message) and :class:`~b2b_gateway.pipeline.ports.ControlNumbers` (``next``),
+the duplicate index, the outbox, and the reads behind ``b2b-gateway messages`` and the ops API.
+Writes go through a :class:`~b2b_gateway.store.writer.GroupWriter` (group commit).
+
+Example:
+    >>> repo = await MessageRepository.open(settings)          # doctest: +SKIP
+    >>> await repo.save(message)                                # doctest: +SKIP
+    >>> page = await repo.list_messages(MessageFilter(state=["parked"]))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import and_, case, func, literal_column, or_
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from b2b_gateway.pipeline.message import AuditEvent, Message, State, utcnow
+from b2b_gateway.settings import Settings
+from b2b_gateway.store import outbox as ob
+from b2b_gateway.store import queries
+from b2b_gateway.store.batch import (
+    RESENDABLE,
+    STALLED,
+    DedupClaim,
+    EnqueueQuery,
+    EnqueueResult,
+    claim_keys,
+    counter_handler,
+    read_enqueued,
+)
+from b2b_gateway.store.engine import Database, open_database
+from b2b_gateway.store.migrate import upgrade
+from b2b_gateway.store.queries import MessageDetail, MessageFilter, MessageSummary
+from b2b_gateway.store.records import (
+    SaveState,
+    error_rows,
+    event_row,
+    event_rows,
+    message_row,
+    output_key,
+    output_row,
+    payload_row,
+    run_token,
+)
+from b2b_gateway.store.retention import PurgeReport, purge
+from b2b_gateway.store.schema import audit_events, errors, messages, outbox, outputs, payloads, signatures
+from b2b_gateway.store.writer import GroupWriter, Write
+
+__all__ = ["RESENDABLE", "STALLED", "EnqueueResult", "MessageRepository"]
+
+_KEEP_STATES = [State.DELIVERED.value, State.FAILED.value]
+_PROGRESS_STATES = [s.value for s in State if s not in {State.DELIVERED, State.FAILED} and s not in RESENDABLE]
+_FIXED = ("id", "root_id", "received_at", "raw_sha256", "size")
+
+
+def _one_of(column: Any, values: Sequence[str]) -> Any:
+    """``column IN ('a', 'b')`` with the (constant) values inline, so the statement can run as executemany."""
+    return or_(*(column == literal_column(f"'{v}'") for v in values))
+
+
+class MessageRepository:
+    """Messages, audit trail, payloads, outputs, outbox, counters and duplicates over one database."""
+
+    def __init__(self, db: Database, *, max_batch: int = 500, cache_size: int = 20_000) -> None:
+        self.db = db
+        self.writer = GroupWriter(
+            db,
+            max_batch=max_batch,
+            workers=1 if db.is_sqlite else 4,
+            handlers={
+                "dedup": claim_keys(db.insert),
+                "enqueue": read_enqueued,
+                "counter": counter_handler(db.insert),
+                "outcome": ob.outcome_handler(db.insert),
+            },
+        )
+        self._saved: OrderedDict[str, SaveState] = OrderedDict()
+        self._cache_size = cache_size
+        ins = db.insert(messages)
+        changes: dict[str, Any] = {c.name: ins.excluded[c.name] for c in messages.columns if c.name not in _FIXED}
+        changes["state"] = case(
+            (
+                and_(_one_of(messages.c.state, _KEEP_STATES), _one_of(ins.excluded.state, _PROGRESS_STATES)),
+                messages.c.state,
+            ),
+            else_=ins.excluded.state,
+        )
+        changes["canonical_sha256"] = func.coalesce(ins.excluded.canonical_sha256, messages.c.canonical_sha256)
+        self._upsert = ins.on_conflict_do_update(index_elements=["id"], set_=changes)
+        self._insert = {
+            t.name: db.insert(t).on_conflict_do_nothing()
+            for t in (payloads, audit_events, errors, signatures, outputs, outbox)
+        }
+
+    @classmethod
+    async def open(cls, settings: Settings, *, migrate: bool | None = None) -> MessageRepository:
+        """Open the configured store, bringing its schema up to date unless told not to."""
+        db = open_database(settings.store, settings.paths)
+        if settings.store.migrate_on_start if migrate is None else migrate:
+            await upgrade(db)
+        return cls(db, max_batch=settings.store.group_commit_max)
+
+    async def close(self) -> None:
+        await self.writer.close()
+        await self.db.dispose()
+
+    # --- MessageStore / ControlNumbers --------------------------------------------------------------
+
+    def _state_of(self, message: Message) -> SaveState:
+        known = self._saved.get(message.id)
+        if known is not None and known.obj is message:
+            self._saved.move_to_end(message.id)
+            return known
+        parent = self._saved.get(message.parent_id) if message.parent_id else None
+        root = parent.root_id if parent is not None else (message.parent_id or message.id)
+        fresh = SaveState(obj=message, run=run_token(message), root_id=root)
+        self._saved[message.id] = fresh
+        while len(self._saved) > self._cache_size:
+            self._saved.popitem(last=False)
+        return fresh
+
+    def _plan(self, message: Message) -> tuple[list[Write], dict[str, Any]]:
+        """The rows that bring the stored message up to date, and the bookkeeping to apply after commit."""
+        st = self._state_of(message)
+        if st.run == "0" and message.events:
+            st.run = run_token(message)
+        now = utcnow()
+        pays: list[dict[str, Any]] = []
+        if not st.raw:
+            pays.append(payload_row(message.raw, message.sha256, now))
+        canonical = st.canonical(message)
+        if canonical is not None:
+            pays.append(canonical)
+        row = message_row(message, root_id=st.root_id, canonical_sha256=st.canonical_sha256, now=now)
+        new_outputs = [o for o in message.outputs if o.id not in st.outputs]
+        out_rows = []
+        for out in new_outputs:
+            out_row, pay = output_row(message.id, out, now)
+            out_rows.append(out_row)
+            pays.append(pay)
+        errs = error_rows(message.id, st.run + ":e", message.errors, st.errors, now)
+        errs += error_rows(message.id, st.run + ":w", message.warnings, st.warnings, now)
+        sigs = []
+        if message.signature is not None and not st.signature:
+            sigs.append({"message_id": message.id, "kind": "cms", "signature": message.signature, "created_at": now})
+        writes: list[Write] = [
+            ("messages", self._upsert, [row]),
+            ("payloads", self._insert["payloads"], pays),
+            ("audit_events", self._insert["audit_events"], event_rows(message, st.run, st.events)),
+            ("errors", self._insert["errors"], errs),
+            ("signatures", self._insert["signatures"], sigs),
+            ("outputs", self._insert["outputs"], out_rows),
+        ]
+        after = {
+            "events": len(message.events),
+            "errors": len(message.errors),
+            "warnings": len(message.warnings),
+            "signature": message.signature is not None,
+            "outputs": {o.id for o in new_outputs},
+        }
+        return writes, after
+
+    def _commit(self, message: Message, after: dict[str, Any]) -> None:
+        st = self._state_of(message)
+        st.raw, st.events, st.errors, st.warnings = True, after["events"], after["errors"], after["warnings"]
+        st.signature = st.signature or after["signature"]
+        st.outputs |= after["outputs"]
+
+    async def save(self, message: Message) -> None:
+        """Insert or update ``message`` with its new events, errors, payloads and outputs; committed on return."""
+        writes, after = self._plan(message)
+        await self.writer.submit(writes)
+        self._commit(message, after)
+
+    async def save_and_enqueue(self, message: Message, *, owner: str, lease_s: float) -> EnqueueResult:
+        """Save ``message`` and put its outputs in the outbox (leased to ``owner``), in one transaction."""
+        writes, after = self._plan(message)
+        keys = {output_key(message.id, o): o for o in message.outputs}
+        now = utcnow()
+        lease = now + dt.timedelta(seconds=lease_s)
+        rows = [
+            {
+                "id": key,
+                "message_id": message.id,
+                "kind": out.kind,
+                "destination": out.destination[:255],
+                "state": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "lease_owner": owner,
+                "lease_until": lease,
+                "endpoint": None,
+                "last_error": None,
+                "last_error_code": None,
+                "created_at": now,
+                "updated_at": now,
+                "delivered_at": None,
+            }
+            for key, out in keys.items()
+        ]
+        writes.append(("outbox", self._insert["outbox"], rows))
+        query = EnqueueQuery(message.id, frozenset(keys), owner)
+        result: EnqueueResult = await self.writer.submit(writes, "enqueue", query)
+        self._commit(message, after)
+        return result
+
+    async def next(self, key: str) -> int:
+        """The next value of counter ``key`` (1 the first time), committed."""
+        value: int = await self.writer.submit((), "counter", key)
+        return value
+
+    async def claim_unique(self, message: Message, keys: Sequence[tuple[str, str, str]]) -> tuple[str, str] | None:
+        """Save ``message`` and claim its duplicate keys (partner, kind, key) in one transaction.
+
+        Returns:
+            ``None`` when the message is the first holder of every key (or an earlier holder ended in a
+            state that allows a resend, see :data:`RESENDABLE`, or stalled), else (earlier id, its state).
+        """
+        writes, after = self._plan(message)
+        result: tuple[str, str] | None = await self.writer.submit(writes, "dedup", DedupClaim(message.id, list(keys)))
+        self._commit(message, after)
+        return result
+
+    async def record_event(
+        self, message_id: str, stage: str, outcome: str, detail: str = "", *, actor: str, **data: Any
+    ) -> None:
+        """Append an audit event from outside the pipeline (a user's action, a relay decision)."""
+        event = AuditEvent(stage=stage, outcome=outcome, detail=detail, actor=actor, data=data)  # type: ignore[arg-type]
+        row = event_row(message_id, f"{stage[:12]}:{event.at:%Y%m%dT%H%M%S.%f}", 0, event)
+        await self.writer.submit([("audit_events", self._insert["audit_events"], [row])])
+
+    # --- outbox ------------------------------------------------------------------------------------
+
+    async def claim_due(self, *, owner: str, limit: int, lease_s: float) -> list[ob.OutboxItem]:
+        async def op(conn: AsyncConnection) -> list[ob.OutboxItem]:
+            return await ob.claim_due(conn, owner=owner, limit=limit, lease_s=lease_s, postgres=not self.db.is_sqlite)
+
+        items: list[ob.OutboxItem] = await self.writer.run(op)
+        return items
+
+    async def apply_outcome(self, outcome: ob.AttemptOutcome) -> None:
+        """Record one delivery attempt (batched with others in the same transaction)."""
+        await self.writer.submit((), "outcome", outcome)
+
+    async def retry(self, message_ids: Sequence[str], *, actor: str) -> int:
+        """Deliver the dead-lettered outputs of ``message_ids`` again; returns how many messages were touched."""
+        count: int = await self.writer.run(lambda conn: ob.retry_entries(conn, message_ids, actor=actor))
+        return count
+
+    async def cancel(self, message_ids: Sequence[str], *, actor: str, reason: str = "") -> int:
+        """Cancel messages not yet delivered (their outputs are not sent); returns how many were cancelled."""
+        count: int = await self.writer.run(
+            lambda conn: ob.cancel_entries(conn, message_ids, actor=actor, reason=reason)
+        )
+        return count
+
+    async def outbox_counts(self) -> dict[str, int]:
+        async with self.db.connect() as conn:
+            return await ob.outbox_counts(conn)
+
+    # --- reads -------------------------------------------------------------------------------------
+
+    async def list_messages(self, flt: MessageFilter | None = None) -> list[MessageSummary]:
+        """Messages matching ``flt``, newest first."""
+        async with self.db.connect() as conn:
+            return await queries.list_messages(conn, flt or MessageFilter())
+
+    async def count_messages(self, flt: MessageFilter | None = None) -> dict[str, int]:
+        """How many messages match ``flt``, per state."""
+        async with self.db.connect() as conn:
+            return await queries.count_by_state(conn, flt or MessageFilter())
+
+    async def get(self, message_id: str) -> MessageDetail:
+        """One message with its audit trail, errors, outputs (and their delivery) and lineage links.
+
+        Raises:
+            NotFoundError: no message has this id (or a unique prefix of it).
+        """
+        async with self.db.connect() as conn:
+            return await queries.get_detail(conn, message_id)
+
+    async def lineage(self, message_id: str) -> list[MessageSummary]:
+        """The whole tree the message belongs to (interchange, its messages), root first."""
+        async with self.db.connect() as conn:
+            return await queries.lineage(conn, message_id)
+
+    async def payload(self, sha256: str) -> bytes:
+        """An archived payload by its SHA-256 (raises NotFoundError)."""
+        async with self.db.connect() as conn:
+            return await queries.payload(conn, sha256)
+
+    async def load_message(self, message_id: str) -> Message:
+        """Rebuild the pipeline record of a stored message (raw bytes, fields, state, events, errors)."""
+        async with self.db.connect() as conn:
+            return await queries.load_message(conn, message_id)
+
+    async def purge(self, cutoffs: dict[str | None, Any]) -> PurgeReport:
+        """Apply retention: delete whole lineage trees older than their partner's cutoff (``None`` = default)."""
+        report: PurgeReport = await self.writer.run(lambda conn: purge(conn, cutoffs))
+        return report
