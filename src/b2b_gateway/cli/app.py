@@ -66,7 +66,20 @@ def settings_of(ctx: typer.Context) -> Settings:
 
 
 def _register() -> None:
-    from b2b_gateway.cli import certs, db, doctor, documents, mappings, messages, partners, queues, run, schema, schemas, signing
+    from b2b_gateway.cli import (
+        certs,
+        db,
+        doctor,
+        documents,
+        mappings,
+        messages,
+        partners,
+        queues,
+        run,
+        schema,
+        schemas,
+        signing,
+    )
 
     app.command("translate")(documents.translate)
     app.command("validate")(documents.validate)
