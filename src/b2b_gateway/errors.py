@@ -50,6 +50,7 @@ The tree (a test keeps this drawing equal to the classes below)::
     │   ├── UnknownDocumentTypeError
     │   ├── DuplicateDocumentError
     │   ├── UnmatchedAcknowledgmentError
+    │   ├── PartnerRejectedError
     │   └── MimeFormatError
     ├── PartnerError
     │   ├── UnknownPartnerError
@@ -69,6 +70,7 @@ The tree (a test keeps this drawing equal to the classes below)::
     ├── RoutingError
     │   └── UnroutableError
     ├── DeliveryRefusedError
+    ├── AcknowledgmentOverdueError
     ├── NotFoundError
     └── TransientError
         ├── StoreUnavailableError
@@ -86,6 +88,7 @@ from typing import Any, ClassVar, Literal
 
 __all__ = [
     "Ack",
+    "AcknowledgmentOverdueError",
     "AuthenticationError",
     "BrokerTopologyError",
     "BrokerUnavailableError",
@@ -125,6 +128,7 @@ __all__ = [
     "OfficialSchemaError",
     "PartnerConfigError",
     "PartnerError",
+    "PartnerRejectedError",
     "RepresentationError",
     "RoutingConfigError",
     "RoutingError",
@@ -595,6 +599,15 @@ class UnmatchedAcknowledgmentError(DocumentError):
     ack = Ack(contrl=None, mdn=None, http=422)
 
 
+class PartnerRejectedError(DocumentError):
+    """A partner rejected a document the gateway sent: a CONTRL or APERAK reject, a negative MDN, a Peppol
+    invoice response saying ``RE``. Recorded on the document that was sent (the partner's reasons in
+    ``details``); the acknowledgment itself is processed normally and reaches the ERP as a status document."""
+
+    code = "PARTNER_REJECTED"
+    ack = Ack(contrl=None, mdn=None, http=422)
+
+
 class MimeFormatError(DocumentError):
     """An AS2 message or MDN is not a readable MIME entity (missing AS2 headers, broken multipart, bad base64)."""
 
@@ -732,6 +745,14 @@ class DeliveryRefusedError(GatewayError):
 
     code = "DELIVERY_REFUSED"
     ack = Ack(contrl=None, mdn="error: unexpected-processing-error", http=502)
+
+
+class AcknowledgmentOverdueError(GatewayError):
+    """A document the gateway sent has no acknowledgment from its partner past the profile's
+    ``acknowledgments.deadline_minutes``: it is flagged on the message and alerted (it stays delivered)."""
+
+    code = "ACK_OVERDUE"
+    ack = Ack(contrl=None, mdn=None, http=504)
 
 
 class NotFoundError(GatewayError):

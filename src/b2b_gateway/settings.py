@@ -121,6 +121,9 @@ class DeliverySettings(_Section):
     max_delay_s: float = 300.0
     breaker_threshold: int = Field(default=5, description="Consecutive failures that open an endpoint's circuit")
     breaker_cooldown_s: float = 30.0
+    ack_check_interval_s: float = Field(
+        default=60.0, description="How often sent documents are checked for acknowledgments past their deadline"
+    )
 
 
 class DirectorySettings(_Section):

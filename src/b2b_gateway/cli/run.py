@@ -22,10 +22,16 @@ def run(
     """Start the gateway. With nothing configured: files dropped into ./var/in/ come out as canonical
     JSON in ./var/erp/. With B2B_AMQP__URL set, it works on RabbitMQ."""
     from b2b_gateway.api.app import create_app
+    from b2b_gateway.api.edges import attach_edges
     from b2b_gateway.runtime.gateway import Gateway
 
     settings = settings_of(ctx)
-    gateway = Gateway(settings, app_factory=create_app)
+    try:
+        gateway = Gateway(settings, app_factory=create_app)
+    except GatewayError as exc:  # a certificate store that cannot be read
+        print_errors([exc])
+        raise typer.Exit(1) from None
+    attach_edges(gateway)
     where = "RabbitMQ" if settings.amqp.url else "the embedded queue"
     typer.echo(
         f"b2b-gateway running on {where}: drop documents into {settings.inbox}/, canonical JSON appears in "

@@ -12,9 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import yaml
 from cryptography import x509
-from pydantic import ValidationError
 
 from b2b_gateway.cli.app import settings_of
 from b2b_gateway.cli.output import print_errors
@@ -34,21 +32,23 @@ PartnerOpt = Annotated[str | None, typer.Option("--partner", "-p", help="Partner
 
 
 def load_profile(settings: Settings, partner_id: str) -> PartnerProfile:
-    """The profile in ``<mappings_dir>/<partner>/partner.yaml`` (until the partner directory loader lands).
+    """The profile of ``partner_id`` as the running gateway loads it (the partner repository of
+    ``paths.mappings_dir``, with located errors).
 
     Raises:
-        PartnerConfigError: missing or invalid.
+        PartnerConfigError: no such partner, or its files are invalid (the first error, with file and line).
     """
+    from b2b_gateway.runtime.context import load_repository
+
+    repository = load_repository(settings, quiet=True)
+    profile = repository.directory.get(partner_id)
+    if profile is not None:
+        return profile
+    problems = [e for e in repository.problems.get(partner_id, []) if e.severity == "error"]
+    if problems:
+        raise problems[0]
     path = settings.paths.mappings_dir / partner_id / "partner.yaml"
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return PartnerProfile.model_validate(data)
-    except OSError as exc:
-        raise PartnerConfigError(
-            f"no profile for partner {partner_id!r}: {exc.strerror}", location=Location(file=str(path))
-        ) from None
-    except (yaml.YAMLError, ValidationError) as exc:
-        raise PartnerConfigError(f"invalid profile: {exc}", location=Location(file=str(path))) from None
+    raise PartnerConfigError(f"no profile for partner {partner_id!r}", location=Location(file=str(path)))
 
 
 def _certificates(store: CertStore, values: list[str]) -> list[x509.Certificate]:

@@ -64,6 +64,9 @@ class DocumentExchange(_Model):
     mapping: str | None = Field(default=None, description="Mapping file, relative to the partner directory")
     json_schema: str | None = Field(default=None, description="JSON Schema the partner's JSON must meet")
     customization_id: str | None = Field(default=None, description="UBL CustomizationID to write (Peppol BIS)")
+    channel: str | None = Field(
+        default=None, description="Outbound: the channel (by name) this document goes over; default the first"
+    )
 
 
 class Channel(_Model):
@@ -184,6 +187,11 @@ class PartnerProfile(_Model):
         """The format this partner receives ``document_type`` in (canonical JSON unless configured)."""
         ex = self.exchange(document_type, "outbound")
         return ex.format if ex else "canonical-json"
+
+    def destination(self, document_type: str) -> str:
+        """The outbox destination of an outbound ``document_type``: ``partner:<id>``, with the exchange's channel."""
+        ex = self.exchange(document_type, "outbound")
+        return f"partner:{self.id}" + (f"/{ex.channel}" if ex is not None and ex.channel else "")
 
     def channel(self, name: str | None = None) -> Channel | None:
         if not self.channels:

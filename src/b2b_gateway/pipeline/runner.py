@@ -6,7 +6,9 @@
 * A retryable (:class:`~b2b_gateway.errors.TransientError`) error is recorded and re-raised: the
   transport must not acknowledge the input, which comes back later.
 * Any other exception is a bug; it is wrapped, recorded and stored like a failure.
-* For an inbound root message, the acknowledger runs last (CONTRL, APERAK) whatever the outcome.
+* For an inbound root message, the acknowledger runs last (CONTRL, APERAK) whatever the outcome; an
+  acknowledger with an async ``prepare(message, options)`` has it awaited first (to allocate the
+  control references its sync ``acknowledge`` then uses).
 """
 
 from __future__ import annotations
@@ -139,10 +141,15 @@ class Pipeline:
             await self.ctx.store.save(message)
 
     async def _acknowledge(self, message: Message) -> None:
-        if self.ctx.acknowledger is None:
+        acknowledger = self.ctx.acknowledger
+        if acknowledger is None:
             return
+        options = self.ctx.options(message.partner_id)
         try:
-            acks = self.ctx.acknowledger.acknowledge(message, self.ctx.options(message.partner_id))
+            prepare = getattr(acknowledger, "prepare", None)
+            if callable(prepare):  # async work the sync build needs first (allocating control references)
+                await prepare(message, options)
+            acks = acknowledger.acknowledge(message, options)
         except GatewayError as exc:
             message.record("acknowledge", "error", str(exc), code=exc.code)
             await self._save(message)

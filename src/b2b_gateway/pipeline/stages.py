@@ -195,9 +195,11 @@ async def render(message: Message, ctx: PipelineContext) -> None:
     errors = [e for e in problems if e.severity == "error"]
     if errors:
         raise DocumentRejected(errors, message=f"the rendered {fmt} document fails validation: {errors[0].message}")
-    message.outputs.append(
-        Output(destination=f"partner:{message.partner_id}", payload=payload, format=fmt, kind="document")
-    )
+    destination = partner.destination(message.canonical.document_type) if partner else f"partner:{message.partner_id}"
+    message.outputs.append(Output(destination=destination, payload=payload, format=fmt, kind="document"))
+    # What the partner's acknowledgment will name (UNB 0020, UNH 0062): kept to match it later.
+    message.interchange_ref = refs.get("interchange", message.interchange_ref)
+    message.message_ref = refs.get("message", message.message_ref)
     message.state = State.RENDERED
     message.record("render", "ok", f"{fmt}, {len(payload)} bytes", references=refs)
 

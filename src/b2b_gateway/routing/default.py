@@ -24,7 +24,7 @@ class DefaultRouter:
         fmt = partner.outbound_format(message.document_type or "") if partner else "canonical-json"
         return [
             Destination(
-                name=f"partner:{message.partner_id}",
+                name=partner.destination(message.document_type or "") if partner else f"partner:{message.partner_id}",
                 kind="partner",
                 format=fmt,
                 partner_id=message.partner_id,

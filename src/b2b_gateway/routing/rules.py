@@ -273,7 +273,10 @@ class RulesRouter:
             return None
         profile = self.partners.get(partner_id)
         fmt = target.format or (profile.outbound_format(message.document_type or "") if profile else "canonical-json")
-        name = f"partner:{partner_id}" + (f"/{target.channel}" if target.channel else "")
+        if target.channel:
+            name = f"partner:{partner_id}/{target.channel}"
+        else:  # the channel the partner's profile names for this document, else its first
+            name = profile.destination(message.document_type or "") if profile else f"partner:{partner_id}"
         return Destination(name, "partner", fmt, partner_id=partner_id)
 
     def route(self, message: Message) -> list[Destination]:

@@ -8,6 +8,10 @@ policy decides: ``reject`` (the document is refused with CONTRL 26, :class:`Dupl
 quarantined, parked or cancelled, or when it stalled (no progress for a while, its input given up).
 The same message processed again after a crash keeps its id and is not its own duplicate; a replay
 (``replay_of``) is let through on purpose.
+
+A second check, :func:`document_dedupe_stage` (after ``map``), catches the same *business document*
+sent again in a new interchange (a partner whose software sends an invoice twice): an invoice, or an
+original order, whose number the partner already sent, under the same policy.
 """
 
 from __future__ import annotations
@@ -20,7 +24,10 @@ from b2b_gateway.pipeline.message import Direction, Message
 from b2b_gateway.pipeline.stages import Stage
 from b2b_gateway.store.repository import MessageRepository
 
-__all__ = ["dedupe_stage", "with_dedupe"]
+__all__ = ["DOCUMENT_KEYED", "dedupe_stage", "document_dedupe_stage", "with_dedupe"]
+
+DOCUMENT_KEYED = ("invoice", "order")
+"""Document types whose number identifies one document of the partner (an order only when original)."""
 
 
 def _sender(message: Message) -> str:
@@ -61,6 +68,37 @@ def dedupe_stage(repo: MessageRepository) -> Stage:
         )
 
     return Stage("dedupe", dedupe)
+
+
+def document_dedupe_stage(repo: MessageRepository) -> Stage:
+    """The ``dedupe_document`` stage: an inbound invoice or original order whose number its partner sent before."""
+
+    async def dedupe_document(message: Message, ctx: PipelineContext) -> None:
+        doc = message.canonical
+        if message.direction is not Direction.INBOUND or doc is None or doc.document_type not in DOCUMENT_KEYED:
+            return
+        if getattr(doc, "message_function", "9") != "9" or message.metadata.get("replay_of"):
+            return
+        partner = ctx.partner(message.partner_id)
+        policy = partner.duplicates if partner else "reject"
+        who = _sender(message)
+        key = f"{doc.document_type}:{doc.business_key}"
+        earlier = await repo.claim_unique(message, [(who, "doc", key)])
+        if earlier is None:
+            return
+        earlier_id, state = earlier
+        text = f"duplicate of message {earlier_id} ({state}): {who} already sent {doc.document_type} {doc.business_key}"
+        if policy == "accept":
+            message.record("dedupe_document", "warning", text + "; accepted by the partner's policy")
+            return
+        raise DuplicateDocumentError(
+            text,
+            severity="warning" if policy == "ignore" else "error",
+            details={"duplicate_of": earlier_id, "policy": policy, "document": key},
+            hint="replay the earlier message if it must be processed again",
+        )
+
+    return Stage("dedupe_document", dedupe_document)
 
 
 def with_dedupe(stages: Sequence[Stage], repo: MessageRepository) -> tuple[Stage, ...]:

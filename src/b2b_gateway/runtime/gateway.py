@@ -8,7 +8,15 @@ With no broker configured the queue transport is the embedded durable queue in t
 * outputs go through the outbox relay to their destinations (the ERP exchange, partner endpoints,
   directories); in the embedded default the ERP queue is written to ``./var/erp`` as canonical JSON;
 * the HTTP server serves the shared app: the inbound document endpoint plus whatever routers other
-  features add to :attr:`Gateway.routers` before :meth:`Gateway.start`.
+  features add to :attr:`Gateway.routers` before :meth:`Gateway.start` (the command line adds the AS2
+  endpoint and the conversation API: :func:`b2b_gateway.api.edges.attach_edges`).
+
+Partners come from the :class:`~b2b_gateway.partners.repository.PartnerRepository` (reloaded when their
+files change), our identity from ``mappings/_self.yaml``, keys and certificates from ``certs/``. The
+pipeline acknowledges what partners send (CONTRL/APERAK, references from the store's counters), matches
+what partners acknowledge to what was sent, and keeps every document's place in its conversation
+(:attr:`Gateway.conversations`, which also flags documents whose acknowledgment is overdue). AS2 is
+received by :attr:`Gateway.as2` and sent through the relay's ``as2`` sender.
 
 Example:
     >>> gateway = Gateway(load_settings())                     # doctest: +SKIP
@@ -31,21 +39,31 @@ from sqlalchemy import text
 from b2b_gateway.errors import BrokerUnavailableError, GatewayError
 from b2b_gateway.observability.logging import get_logger
 from b2b_gateway.partners.directory import PartnerDirectory
+from b2b_gateway.partners.repository import PartnerRepository
 from b2b_gateway.pipeline.context import PipelineContext
 from b2b_gateway.pipeline.message import Direction, Message, derive_id, new_id, utcnow
 from b2b_gateway.pipeline.ports import Router
 from b2b_gateway.pipeline.runner import Pipeline
-from b2b_gateway.pipeline.stages import INBOUND
+from b2b_gateway.pipeline.stages import Stage
 from b2b_gateway.routing.default import DefaultRouter
 from b2b_gateway.routing.rules import RulesRouter
-from b2b_gateway.runtime.context import build_context
-from b2b_gateway.runtime.dedupe import with_dedupe
+from b2b_gateway.runtime.as2 import As2Runtime
+from b2b_gateway.runtime.context import build_context, load_repository
+from b2b_gateway.runtime.conversations import Conversations
 from b2b_gateway.runtime.delivery import EndpointResolver, OutboxDeliverer, SenderRegistry
 from b2b_gateway.runtime.http import HttpServer, inbound_tokens
-from b2b_gateway.runtime.partners import load_partners
 from b2b_gateway.runtime.relay import OutboxRelay
+from b2b_gateway.runtime.security import report_certificates
+from b2b_gateway.runtime.wiring import (
+    complete_context,
+    inbound_stages,
+    load_certificates,
+    our_as2_id,
+    outbound_stages,
+)
 from b2b_gateway.runtime.worker import ErpDirectoryBridge, InboundWorker, stable_id
 from b2b_gateway.settings import Settings
+from b2b_gateway.store.conversations import ConversationStore
 from b2b_gateway.store.outbox import OutboxItem
 from b2b_gateway.store.queue import SqlQueue
 from b2b_gateway.store.repository import MessageRepository
@@ -82,7 +100,22 @@ class Gateway:
         """Builds the HTTP app from routers (the command line passes ``b2b_gateway.api.create_app``)."""
         if partners is None and context is not None and len(context.partners):
             partners = context.partners
-        self.partners = partners if partners is not None else load_partners(settings.paths.mappings_dir)
+        self.repository: PartnerRepository | None = None
+        """The partner files (profiles, mappings, our company), reloaded when they change."""
+        if partners is None:
+            self.repository = load_repository(settings)
+            partners = self.repository.directory
+        self.partners = partners
+        self.company = self.repository.company if self.repository is not None else None
+        self.certs = load_certificates(settings)
+        self.as2 = As2Runtime(
+            lambda: self.partners, self.certs, settings, our_as2_id=our_as2_id(self.company, settings)
+        )
+        """The AS2 receiver (mounted by :func:`b2b_gateway.api.edges.attach_edges`) and sender."""
+        self.conversations: Conversations | None = None
+        """Timelines per order and the acknowledgment deadlines (once started)."""
+        self.inbound_stages: tuple[Stage, ...] = ()
+        """The inbound pipeline's stages (once started; replays run through the same)."""
         self.embedded = settings.amqp.url is None if embedded is None else embedded
         self.topology = Topology.from_settings(settings.amqp)
         self.owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{new_id()[-8:]}"
@@ -142,12 +175,20 @@ class Gateway:
         self.relay = relay = OutboxRelay(
             repo, resolver, self.senders, s.delivery, owner=self.owner, dead_letter=self._publish_dead
         )
-        ctx = self.context or build_context(s, partners=self.partners)
+        ctx = self.context or build_context(s, partners=self.partners, repository=self.repository)
         ctx.store, ctx.counters, ctx.partners = repo, repo, self.partners
         ctx.router = ctx.router or self._router()
         ctx.deliverer = OutboxDeliverer(repo, relay.submit, owner=self.owner, lease_s=s.delivery.lease_s)
-        pipeline = Pipeline(ctx, inbound=with_dedupe(INBOUND, repo))
+        complete_context(ctx, s, repo, self.certs)
+        report_certificates(self.certs, s)
+        talk = ConversationStore(repo)
+        self.conversations = Conversations(talk, lambda: self.partners)
+        self.inbound_stages = inbound_stages(repo, talk, unwrap=ctx.verifier is not None)
+        pipeline = Pipeline(ctx, inbound=self.inbound_stages, outbound=outbound_stages(talk))
         self.worker = worker = InboundWorker(pipeline, node=self.owner, on_done=self._done)
+        self.as2.submit = lambda make: worker.run(make, hold=False)
+        self.as2.state_of, self.as2.record = talk.state_of, talk.record_acknowledgments
+        self.as2.loop = asyncio.get_running_loop()
         if consume:
             prefetch = s.amqp.prefetch
             await transport.consume(self.topology.queue_in, worker.handler(Direction.INBOUND), prefetch=prefetch)
@@ -182,14 +223,19 @@ class Gateway:
             self.senders.register("http", HttpSender(certs_dir=self.settings.paths.certs_dir))
         if self.senders.get("directory") is None:
             self.senders.register("directory", DirectorySender())
+        if self.senders.get("as2") is None:
+            self.senders.register("as2", self.as2.outbox_sender)
 
     def start_background(self) -> None:
         """Run the relay, the pickup poller and retention in the background."""
-        assert self.relay is not None
+        assert self.relay is not None and self.conversations is not None
         self._tasks = [
             asyncio.create_task(self.relay.run(self._stop)),
             asyncio.create_task(self._pickup_loop()),
             asyncio.create_task(self._retention_loop()),
+            asyncio.create_task(
+                self.conversations.run(self._stop, interval_s=self.settings.delivery.ack_check_interval_s)
+            ),
         ]
 
     # --- work ------------------------------------------------------------------------------------------

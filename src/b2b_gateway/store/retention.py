@@ -17,7 +17,9 @@ from sqlalchemy import delete, func, select, union
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from b2b_gateway.store.schema import (
+    acknowledgments,
     audit_events,
+    business_refs,
     dedup,
     errors,
     messages,
@@ -94,7 +96,7 @@ async def purge(conn: AsyncConnection, cutoffs: dict[str | None, Any]) -> PurgeR
             report.trees += 1
     for start in range(0, len(doomed), _CHUNK):
         chunk = doomed[start : start + _CHUNK]
-        for table in (audit_events, errors, signatures, outbox, outputs, dedup):
+        for table in (audit_events, errors, signatures, outbox, outputs, dedup, acknowledgments, business_refs):
             await conn.execute(delete(table).where(table.c.message_id.in_(chunk)))
         result = await conn.execute(delete(messages).where(messages.c.id.in_(chunk)))
         report.messages += int(result.rowcount or 0)

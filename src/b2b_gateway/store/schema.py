@@ -34,7 +34,9 @@ __all__ = [
     "AutoId",
     "Json",
     "UtcDateTime",
+    "acknowledgments",
     "audit_events",
+    "business_refs",
     "counters",
     "dedup",
     "errors",
@@ -109,6 +111,7 @@ messages = Table(
     Index(None, "state", "received_at"),
     Index(None, "partner_id", "received_at"),
     Index(None, "document_type", "received_at"),
+    Index(None, "partner_id", "interchange_ref"),
 )
 
 audit_events = Table(
@@ -239,3 +242,34 @@ queue_messages = Table(
     Index(None, "queue", "available_at"),
 )
 """The embedded durable queue (no broker configured): one row per queued message, leased while processed."""
+
+acknowledgments = Table(
+    "acknowledgments",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("message_id", ID, nullable=False, index=True),  # the document the gateway sent
+    Column("ack_id", String(160), nullable=False),  # the acknowledging message's id, or "mdn:<Message-ID>"
+    Column("partner_id", String(64)),
+    Column("kind", String(24), nullable=False),  # contrl | aperak | mdn | invoice_response | application_response
+    Column("status", String(24), nullable=False),  # accepted | rejected | received | paid | …
+    Column("reference", String(160)),  # what the acknowledgment named: UCI 0020[/UCM 0062], RFF+ACW, an invoice number
+    Column("detail", Text, nullable=False),
+    Column("reasons", Json, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    UniqueConstraint("message_id", "ack_id"),
+)
+"""Acknowledgments received for documents the gateway sent (CONTRL, APERAK, MDN, Peppol responses)."""
+
+business_refs = Table(
+    "business_refs",
+    metadata,
+    Column("message_id", ID, nullable=False),
+    Column("kind", String(16), nullable=False),  # order (the purchase order a document belongs to)
+    Column("value", String(128), nullable=False),
+    Column("milestone", String(32), nullable=False),  # ordered, changed, confirmed, shipped, invoiced, acknowledged …
+    Column("detail", Text, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("message_id", "kind", "value"),
+    Index(None, "kind", "value"),
+)
+"""Business keys that tie documents into a conversation (every document about purchase order X)."""

@@ -1,7 +1,9 @@
 """``POST /api/v1/documents``: a partner (or any system) posts one document; the answer says what became of it.
 
 Authenticated by a bearer token (from the settings or a token file; a token may speak for one
-partner only). The document runs through the pipeline before the answer is sent, so the answer is
+partner only), in the ``Authorization`` header or, for partner software that can only be given a URL
+(a webhook, a Peppol test access point), as the ``token`` query parameter. The document runs through the
+pipeline before the answer is sent, so the answer is
 the outcome: ``200`` with the message id and state when accepted, the acknowledgment's HTTP status
 when rejected (``422`` invalid, ``409`` duplicate, ``403`` unknown partner, ``413`` too large …) with
 every error, ``503`` with ``Retry-After`` when the store is unavailable. Posting again with the same
@@ -85,7 +87,10 @@ def inbound_router(submit: Submit, tokens: TokenSet, *, max_bytes: int, prefix: 
     @router.post("/documents", summary="Post a document", status_code=200)
     async def post_document(request: Request) -> JSONResponse:
         """Run one document through the gateway and answer with its outcome."""
-        ok, speaks_for = tokens.check(request.headers.get("authorization"))
+        authorization = request.headers.get("authorization")
+        if authorization is None and request.query_params.get("token"):
+            authorization = f"Bearer {request.query_params['token']}"  # for software that cannot set headers
+        ok, speaks_for = tokens.check(authorization)
         if not ok:
             err = AuthenticationError("a valid bearer token is required", hint="send Authorization: Bearer <token>")
             return JSONResponse({"error": err.to_dict()}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
