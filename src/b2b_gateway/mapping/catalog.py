@@ -27,6 +27,9 @@ class PartnerMappings:
     """(document, direction) -> the partner's own mapping for the exchange, when it has one."""
     json_schemas: Mapping[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     """(document, direction) -> the JSON Schema the partner's JSON must meet."""
+    by_message: Mapping[tuple[str, str], CompiledMapping] = field(default_factory=dict)
+    """(message type, direction) -> the mapping of that message, where one document type comes as
+    several messages (an order as ORDERS, and its changes as ORDCHG)."""
 
 
 class MappingSource(Protocol):
@@ -47,9 +50,18 @@ class MappingCatalog:
     def catalog(self) -> MappingCatalog:
         return self
 
-    def mapping_for(self, partner_id: str | None, document: str, direction: str, fmt: str) -> CompiledMapping | None:
-        """The partner's mapping for ``document`` in ``direction`` and format ``fmt``, else the standard one."""
+    def mapping_for(
+        self, partner_id: str | None, document: str, direction: str, fmt: str, message: str | None = None
+    ) -> CompiledMapping | None:
+        """The partner's mapping for ``document`` in ``direction`` and format ``fmt``, else the standard one.
+
+        With ``message`` (an EDIFACT message type), the partner's mapping of that very message wins.
+        """
         entry = self.partners.get(partner_id or "")
+        if entry is not None and message is not None:
+            own = entry.by_message.get((message, direction))
+            if own is not None:
+                return own
         if entry is not None:
             other = "outbound" if direction == "inbound" else "inbound"
             for key in ((document, direction), (document, other)):

@@ -24,6 +24,7 @@ __all__ = ["DOCUMENT_OF_MESSAGE", "EdifactMapper"]
 
 DOCUMENT_OF_MESSAGE = {
     "ORDERS": "order",
+    "ORDCHG": "order",  # a change of an order: canonical order with message_function 4 (or 1, 5)
     "ORDRSP": "order_response",
     "DESADV": "despatch_advice",
     "INVOIC": "invoice",
@@ -37,13 +38,15 @@ class EdifactMapper:
     def __init__(self, mappings: MappingSource) -> None:
         self.mappings = mappings
 
-    def mapping(self, partner_id: str | None, document: str, direction: str) -> CompiledMapping:
-        """The mapping for ``document`` in ``direction`` with ``partner_id``.
+    def mapping(
+        self, partner_id: str | None, document: str, direction: str, message: str | None = None
+    ) -> CompiledMapping:
+        """The mapping for ``document`` in ``direction`` with ``partner_id`` (for the ``message`` type, if given).
 
         Raises:
             MappingConfigError: neither the partner nor the standard mappings have one.
         """
-        found = self.mappings.catalog().mapping_for(partner_id, document, direction, "edifact")
+        found = self.mappings.catalog().mapping_for(partner_id, document, direction, "edifact", message)
         if found is None:
             raise MappingConfigError(
                 f"no EDIFACT mapping for {direction} {document} documents"
@@ -62,7 +65,7 @@ class EdifactMapper:
                 hint=f"mapped message types: {', '.join(DOCUMENT_OF_MESSAGE)}",
             )
         partner = options.partner.id if options.partner else None
-        mapping = self.mapping(partner, document, "inbound")
+        mapping = self.mapping(partner, document, "inbound", message.type)
         syntax = mapping.syntax
         assert isinstance(syntax, EdifactSyntax)
         if mapping.spec.message != message.type:

@@ -183,9 +183,10 @@ def load_partner(
     mappings: dict[tuple[str, str], CompiledMapping] = {}
     schemas: dict[tuple[str, str], dict[str, Any]] = {}
     formats: dict[tuple[str, str], str] = {}
+    by_message: dict[tuple[str, str], CompiledMapping] = {}
     for i, ex in enumerate(profile.documents):
         key = (ex.document, ex.direction)
-        formats[key] = ex.format
+        formats.setdefault(key, ex.format)
         if ex.mapping:
             path = directory / ex.mapping
             if not path.is_file():
@@ -200,7 +201,9 @@ def load_partner(
                 errors.extend(problems)
                 if compiled is not None:
                     errors.extend(_check_exchange(compiled, ex.document, ex.direction, ex.format, positions, i))
-                    mappings[key] = compiled
+                    mappings.setdefault(key, compiled)  # the first exchange of a document is its default
+                    if compiled.spec.message:
+                        by_message[(ex.message_type or compiled.spec.message, ex.direction)] = compiled
         if ex.json_schema:
             path = directory / ex.json_schema
             schema, problems = _load_schema(path, _shown(path, root), positions.at(("documents", i, "json_schema")))
@@ -214,7 +217,7 @@ def load_partner(
     bundle = PartnerBundle(
         profile,
         directory,
-        PartnerMappings(profile.id, formats, mappings, schemas),
+        PartnerMappings(profile.id, formats, mappings, schemas, by_message),
         tuple(errors),
         files_signature(directory),
     )
