@@ -10,6 +10,7 @@ from cryptography import x509
 
 from b2b_gateway.errors import KeyStoreError, PartnerConfigError
 from b2b_gateway.partners.profile import Channel, PartnerProfile
+from b2b_gateway.security.algorithms import default_signature_algorithm
 from b2b_gateway.security.store import CertEntry, CertStore
 
 __all__ = ["As2Party", "as2_channel", "as2_party"]
@@ -124,7 +125,12 @@ def as2_party(
         sign=policy.sign_outbound,
         encrypt=policy.encrypt_outbound,
         compress=chan.compress,
-        signature_algorithm=policy.signature_algorithm,
+        # A profile that names no algorithm signs the way our key can (ECDSA for an EC key), as CmsSigner does.
+        signature_algorithm=(
+            policy.signature_algorithm
+            if "signature_algorithm" in policy.model_fields_set or signing is None
+            else default_signature_algorithm(signing.key)
+        ),
         encryption_algorithm=policy.encryption_algorithm,
         mic_algorithm=policy.mic_algorithm,
         mdn=chan.mdn,

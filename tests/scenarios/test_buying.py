@@ -1,0 +1,94 @@
+"""The gateway buys: EURODIS orders from MOCKEDI (mock-edi) over AS2 and follows the order to cash.
+
+The ERP publishes a canonical order to ``b2b.out``; the gateway renders it as EDIFACT ORDERS, signs
+and archives it, sends it over AS2 and takes mock-edi's MDN. mock-edi answers at the gateway's AS2
+endpoint: a CONTRL at once, then (as its clock is advanced, nobody waits) the ORDRSP, the DESADV and
+the INVOIC. Each is validated, acknowledged with a CONTRL of ours, mapped and published to the ERP on
+``b2b.erp``, and the conversation of the order is kept.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.scenarios.harness import QUICK_RETRY, Scenario, canonical
+from tests.scenarios.mocks import MockEdi, eventually
+
+HOUR_MS = "3600000"
+
+
+def mockedi_profile(mock: MockEdi, **more: Any) -> dict[str, Any]:
+    """MOCKEDI's shipped profile pointed at this mock, with quick retries."""
+    return {"channels": [{"name": "as2", "kind": "as2", "url": mock.url + "/as2", "as2_id": "MOCKEDI",
+                          "our_as2_id": "EURODIS", "mdn": "sync"}], "retry": QUICK_RETRY, **more}
+
+
+def order(number: str, **changes: Any) -> dict[str, Any]:
+    return canonical("MOCKEDI", "order-out", document_number=number, **changes)
+
+
+async def test_order_to_cash_over_as2(tmp_path: Path, vhost: str) -> None:
+    mock = MockEdi.start(
+        "--start-at", "2026-11-02T09:00:00Z", "--response-delay", HOUR_MS, "--despatch-delay", str(2 * 3600000),
+        "--invoice-delay", str(3 * 3600000), log=tmp_path / "mock-edi.log",
+    )
+    try:
+        async with Scenario(tmp_path, vhost, partners={"MOCKEDI": mockedi_profile(mock)}) as s:
+            await mock.partner("EURODIS", as2_url=s.url + "/as2")
+            await s.erp.publish(order("PO-BUY-1"), "MOCKEDI", "erp-po-buy-1")
+
+            # Sent, signed and archived; mock-edi's MDN says processed; its CONTRL comes back at once.
+            sent = await s.sent("order", "PO-BUY-1")
+            detail = await s.detail(sent.id)
+            assert detail.signature is not None
+            [output] = detail.outputs
+            assert output["destination"] == "partner:MOCKEDI" and output["format"] == "edifact"
+            delivered = [e for e in detail.events if e["stage"] == "deliver" and e["outcome"] == "ok"]
+            assert delivered and "MDN automatic-action/MDN-sent-automatically; processed" in delivered[-1]["detail"]
+            await s.erp.wait("the CONTRL", status=1)
+            [contrl] = s.erp.of("status", "MOCKEDI")
+            assert contrl.document["kind"] == "contrl" and contrl.document["status"] == "accepted"
+            assert contrl.document["referenced_document"] == {"id": "PO-BUY-1", "document_type": "order"}
+            timeline = await s.api("/api/v1/orders/PO-BUY-1/timeline")
+            assert timeline["milestones"] == {
+                "ordered": True, "acknowledged": True, "confirmed": False, "shipped": False, "invoiced": False,
+            }
+
+            # mock-edi's clock moves an hour at a time: the order response, the despatch advice, the invoice.
+            for step, kind in ((1, "order_response"), (2, "despatch_advice"), (3, "invoice")):
+                await mock.advance(3600)
+                await s.erp.wait(f"the {kind} after {step} hour(s)", **{kind: 1})
+            [response] = s.erp.of("order_response", "MOCKEDI")
+            assert response.document["status"] == "changed"
+            assert [line["status"] for line in response.document["lines"]] == ["accepted", "changed"]
+            [despatch] = s.erp.of("despatch_advice", "MOCKEDI")
+            [invoice] = s.erp.of("invoice", "MOCKEDI")
+            assert despatch.document["order_reference"]["id"] == invoice.document["order_reference"] == "PO-BUY-1"
+            assert invoice.document["totals"]["payable"] == "1416.00"
+
+            timeline = await s.api("/api/v1/orders/PO-BUY-1/timeline")
+            assert all(timeline["milestones"].values()), timeline["milestones"]
+            steps = [(e["direction"], e["milestone"]) for e in timeline["entries"]]
+            assert steps == [
+                ("outbound", "ordered"),
+                ("inbound", "acknowledged"),
+                ("inbound", "confirmed with changes"),
+                ("inbound", "shipped"),
+                ("inbound", "invoiced"),
+            ]
+            assert timeline["entries"][0]["ack_status"] == "accepted"
+
+            # Our CONTRLs reached mock-edi over AS2 and answered everything it sent: nothing unacknowledged.
+            async def ours() -> list[dict[str, Any]]:
+                return [r for r in await mock.unacknowledged() if r["partner"] == "EURODIS"]
+
+            await eventually(ours, lambda rows: not rows, "mock-edi holding our CONTRL for each document")
+            events = [e["summary"] for e in (await mock.timeline("PO-BUY-1"))["events"]]
+            assert any("accepted our ORDRSP" in e for e in events), events
+            assert any("accepted our INVOIC" in e for e in events), events
+            rows = await mock.outbox("EURODIS")
+            assert {r["code"] for r in rows} == {"CONTRL", "ORDRSP", "DESADV", "INVOIC"}
+            assert all(r["status"] == "delivered" for r in rows), rows
+    finally:
+        await mock.close()
