@@ -214,7 +214,8 @@ def _reached(entries: Sequence[TimelineEntry]) -> set[str]:
     for e in entries:
         if e.milestone in ("ordered", "changed", "replaced"):
             reached.add("ordered")
-            if e.ack_status in ("accepted", "received"):
+            # ours acknowledged by the partner (buying), or theirs by us (selling: our CONTRL delivered)
+            if e.ack_status in ("accepted", "received") or e.our_ack == "delivered":
                 reached.add("acknowledged")
         elif e.milestone.startswith("confirmed"):
             reached.add("confirmed")

@@ -27,7 +27,7 @@ from b2b_gateway.errors import PartnerRejectedError
 from b2b_gateway.pipeline.message import AuditEvent, State, utcnow
 from b2b_gateway.store.records import error_rows, event_row
 from b2b_gateway.store.repository import MessageRepository
-from b2b_gateway.store.schema import acknowledgments, audit_events, business_refs, errors, messages
+from b2b_gateway.store.schema import acknowledgments, audit_events, business_refs, errors, messages, outbox
 
 __all__ = [
     "ACKNOWLEDGED_STAGE",
@@ -128,6 +128,8 @@ class TimelineEntry:
     partner_id: str | None
     state: str
     acknowledgments: list[AckRecord] = field(default_factory=list)
+    our_ack: str | None = None
+    """For a document received: the delivery state of the acknowledgment we sent for it (its CONTRL)."""
 
     @property
     def ack_status(self) -> str | None:
@@ -148,6 +150,7 @@ class TimelineEntry:
             "state": self.state,
             "ack_status": self.ack_status,
             "acknowledgments": [a.to_dict() for a in self.acknowledgments],
+            "our_ack": self.our_ack,
         }
 
 
@@ -348,6 +351,7 @@ class ConversationStore:
                 messages.c.partner_id,
                 messages.c.state,
                 messages.c.received_at,
+                messages.c.root_id,
             )
             .join(messages, messages.c.id == business_refs.c.message_id)
             .where(business_refs.c.kind == kind, business_refs.c.value == value)
@@ -355,6 +359,13 @@ class ConversationStore:
         )
         async with self.repo.db.connect() as conn:
             rows = (await conn.execute(query)).all()
+            roots = list({r.root_id for r in rows if r.direction == "inbound"})
+            sent = await conn.execute(
+                select(outbox.c.message_id, outbox.c.state).where(
+                    outbox.c.message_id.in_(roots), outbox.c.kind == "acknowledgment"
+                )
+            )
+            ours = {r.message_id: r.state for r in sent.all()}
         acks = await self.acknowledgments_of([r.id for r in rows])
         return [
             TimelineEntry(
@@ -368,6 +379,7 @@ class ConversationStore:
                 partner_id=r.partner_id,
                 state=r.state,
                 acknowledgments=acks.get(r.id, []),
+                our_ack=ours.get(r.root_id) if r.direction == "inbound" else None,
             )
             for r in rows
         ]
