@@ -12,6 +12,7 @@ import contextlib
 import copy
 import json
 import shutil
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,24 @@ def canonical(partner: str, case: str, **changes: Any) -> dict[str, Any]:
     return merge(doc, changes)
 
 
+def as2_profile(partner: str, url: str, **more: Any) -> dict[str, Any]:
+    """A shipped AS2 partner's profile pointed at a mock's ``url``, with quick retries."""
+    channel = {
+        "name": "as2",
+        "kind": "as2",
+        "url": url + "/as2",
+        "as2_id": partner,
+        "our_as2_id": "EURODIS",
+        "mdn": "sync",
+    }
+    return {"channels": [channel], "retry": QUICK_RETRY, **more}
+
+
+def purchase_order(number: str, **changes: Any) -> dict[str, Any]:
+    """The ERP's order to MOCKEDI (the ``order-out`` golden sample) under another number."""
+    return canonical("MOCKEDI", "order-out", document_number=number, **changes)
+
+
 @dataclass
 class ErpMessage:
     """A document the gateway delivered to the ERP."""
@@ -81,23 +100,31 @@ class Erp:
     """The ERP: publishes to ``b2b.out``, consumes ``b2b.erp``."""
 
     url: str
+    prefix: str = ""
     received: list[ErpMessage] = field(default_factory=list)
+    repeats: int = 0
+    """Documents delivered again under a key already received (the contract: deduplicate by the key)."""
     connection: AbstractRobustConnection | None = None
 
     async def start(self) -> Erp:
         self.connection = await aio_pika.connect_robust(self.url)
         channel = await self.connection.channel()
-        queue = await channel.declare_queue("b2b.erp", passive=True)
+        queue = await channel.declare_queue(f"{self.prefix}b2b.erp", passive=True)
         await queue.consume(self._on_message)
         return self
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         headers = message.headers or {}
+        key = str(headers.get("idempotency-key"))
+        if any(m.key == key for m in self.received):  # at least once: the ERP drops a key it already has
+            self.repeats += 1
+            await message.ack()
+            return
         self.received.append(
             ErpMessage(
                 document_type=str(headers.get("x-b2b-document-type")),
                 partner=str(headers["x-b2b-partner"]) if headers.get("x-b2b-partner") else None,
-                key=str(headers.get("idempotency-key")),
+                key=key,
                 message_id=str(headers.get("x-b2b-message-id")),
                 business_key=str(headers["x-b2b-business-key"]) if headers.get("x-b2b-business-key") else None,
                 document=json.loads(message.body),
@@ -109,7 +136,7 @@ class Erp:
         """Send a canonical document to ``partner`` through the gateway (confirmed by the broker)."""
         assert self.connection is not None
         channel = await self.connection.channel(publisher_confirms=True)
-        exchange = await channel.get_exchange("b2b.out")
+        exchange = await channel.get_exchange(f"{self.prefix}b2b.out")
         body = json.dumps(document).encode()
         await exchange.publish(
             aio_pika.Message(body, message_id=message_id, headers={"x-b2b-partner": partner}, delivery_mode=2),
@@ -161,15 +188,21 @@ class Scenario:
         self.patches = partners or {}
         self.overrides = settings or {}
         self.gateway: Gateway | None = None
-        self.erp = Erp(amqp_url)
+        self.prefix = f"s{uuid.uuid4().hex[:8]}."
+        """Each scenario has exchanges and queues of its own in the shared vhost."""
+        self.erp = Erp(amqp_url, self.prefix)
 
     def settings(self) -> Settings:
         tokens = self.tmp / "inbound-tokens"
         tokens.write_text(f"{EINVOICE_TOKEN} MOCKEINVOICE\n")
         data: dict[str, Any] = {
             "company_id": "EURODIS",
-            "paths": {"data_dir": self.tmp / "var", "mappings_dir": self.tmp / "mappings", "certs_dir": self.tmp / "certs"},
-            "amqp": {"url": self.amqp_url, "retry_delays_ms": (100, 200), "prefetch": 20},
+            "paths": {
+                "data_dir": self.tmp / "var",
+                "mappings_dir": self.tmp / "mappings",
+                "certs_dir": self.tmp / "certs",
+            },
+            "amqp": {"url": self.amqp_url, "retry_delays_ms": (100, 200), "prefetch": 20, **self.names()},
             "http": {"enabled": True, "port": 0, "inbound_tokens_file": tokens},
             "delivery": {
                 "poll_interval_s": 0.05,
@@ -183,6 +216,18 @@ class Scenario:
             "security": {"api_token": API_TOKEN, "key_passphrase": PASSPHRASE},
         }
         return Settings(**merge(data, self.overrides))
+
+    def names(self) -> dict[str, str]:
+        p = self.prefix
+        return {
+            "exchange_in": f"{p}b2b.in",
+            "exchange_out": f"{p}b2b.out",
+            "exchange_erp": f"{p}b2b.erp",
+            "exchange_dead": f"{p}b2b.dead",
+            "queue_in": f"{p}b2b.in.gateway",
+            "queue_out": f"{p}b2b.out.gateway",
+            "queue_erp": f"{p}b2b.erp",
+        }
 
     async def __aenter__(self) -> Scenario:
         copy_mappings(self.tmp / "mappings", self.patches)
@@ -234,5 +279,7 @@ class Scenario:
         async def probe() -> list[MessageSummary]:
             return await self.messages(direction="outbound", document_type=document_type, business_key=key)
 
-        found = await eventually(probe, lambda ms: any(m.state == "delivered" for m in ms), f"{document_type} {key} sent")
+        found = await eventually(
+            probe, lambda ms: any(m.state == "delivered" for m in ms), f"{document_type} {key} sent"
+        )
         return next(m for m in found if m.state == "delivered")

@@ -28,10 +28,13 @@ def free_port() -> int:
 
 
 async def eventually(
-    probe: Callable[[], Awaitable[T]], check: Callable[[T], bool], what: str, *, timeout: float = 60.0
+    probe: Callable[[], Awaitable[T]], check: Callable[[T], bool], what: str, *, patience_s: float = 60.0
 ) -> T:
-    """Poll ``probe`` until ``check`` holds; fail naming ``what`` (and the last value) when it never does."""
-    deadline = time.monotonic() + timeout
+    """Poll ``probe`` until ``check`` holds; fail naming ``what`` (and the last value) when it never does.
+
+    ``patience_s`` only bounds a hang: nothing is asserted about how long it took.
+    """
+    deadline = time.monotonic() + patience_s
     value = await probe()
     while not check(value):
         if time.monotonic() > deadline:

@@ -12,31 +12,28 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.scenarios.harness import QUICK_RETRY, Scenario, canonical
+from tests.scenarios.harness import Scenario, as2_profile, purchase_order
 from tests.scenarios.mocks import MockEdi, eventually
 
 HOUR_MS = "3600000"
 
 
-def mockedi_profile(mock: MockEdi, **more: Any) -> dict[str, Any]:
-    """MOCKEDI's shipped profile pointed at this mock, with quick retries."""
-    return {"channels": [{"name": "as2", "kind": "as2", "url": mock.url + "/as2", "as2_id": "MOCKEDI",
-                          "our_as2_id": "EURODIS", "mdn": "sync"}], "retry": QUICK_RETRY, **more}
-
-
-def order(number: str, **changes: Any) -> dict[str, Any]:
-    return canonical("MOCKEDI", "order-out", document_number=number, **changes)
-
-
 async def test_order_to_cash_over_as2(tmp_path: Path, vhost: str) -> None:
     mock = MockEdi.start(
-        "--start-at", "2026-11-02T09:00:00Z", "--response-delay", HOUR_MS, "--despatch-delay", str(2 * 3600000),
-        "--invoice-delay", str(3 * 3600000), log=tmp_path / "mock-edi.log",
+        "--start-at",
+        "2026-11-02T09:00:00Z",
+        "--response-delay",
+        HOUR_MS,
+        "--despatch-delay",
+        str(2 * 3600000),
+        "--invoice-delay",
+        str(3 * 3600000),
+        log=tmp_path / "mock-edi.log",
     )
     try:
-        async with Scenario(tmp_path, vhost, partners={"MOCKEDI": mockedi_profile(mock)}) as s:
+        async with Scenario(tmp_path, vhost, partners={"MOCKEDI": as2_profile("MOCKEDI", mock.url)}) as s:
             await mock.partner("EURODIS", as2_url=s.url + "/as2")
-            await s.erp.publish(order("PO-BUY-1"), "MOCKEDI", "erp-po-buy-1")
+            await s.erp.publish(purchase_order("PO-BUY-1"), "MOCKEDI", "erp-po-buy-1")
 
             # Sent, signed and archived; mock-edi's MDN says processed; its CONTRL comes back at once.
             sent = await s.sent("order", "PO-BUY-1")
@@ -52,7 +49,11 @@ async def test_order_to_cash_over_as2(tmp_path: Path, vhost: str) -> None:
             assert contrl.document["referenced_document"] == {"id": "PO-BUY-1", "document_type": "order"}
             timeline = await s.api("/api/v1/orders/PO-BUY-1/timeline")
             assert timeline["milestones"] == {
-                "ordered": True, "acknowledged": True, "confirmed": False, "shipped": False, "invoiced": False,
+                "ordered": True,
+                "acknowledged": True,
+                "confirmed": False,
+                "shipped": False,
+                "invoiced": False,
             }
 
             # mock-edi's clock moves an hour at a time: the order response, the despatch advice, the invoice.

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.scenarios.harness import QUICK_RETRY, Scenario, canonical
+from tests.scenarios.harness import Scenario, as2_profile, canonical
 from tests.scenarios.mocks import MockEdi, eventually
 
 PURCHASE: dict[str, Any] = {
@@ -26,30 +26,27 @@ PURCHASE: dict[str, Any] = {
 }
 
 
-def mockbuyer_profile(mock: MockEdi) -> dict[str, Any]:
-    return {"channels": [{"name": "as2", "kind": "as2", "url": mock.url + "/as2", "as2_id": "MOCKBUYER",
-                          "our_as2_id": "EURODIS", "mdn": "sync"}], "retry": QUICK_RETRY}
-
-
 def answers(po: str) -> list[dict[str, Any]]:
     """The ERP's order response, despatch advice and invoice for ``po`` (line 1 changed to 80, 60 in stock)."""
     return [
         canonical("MOCKBUYER", "ordrsp-out", document_number=f"SO-{po}", order_reference={"id": po}),
         canonical("MOCKBUYER", "desadv-out", document_number=f"DES-{po}", order_reference={"id": po}),
-        canonical("MOCKBUYER", "invoic-out", document_number=f"INV-{po}", order_reference=po,
-                  despatch_advice_ref=f"DES-{po}"),
+        canonical(
+            "MOCKBUYER", "invoic-out", document_number=f"INV-{po}", order_reference=po, despatch_advice_ref=f"DES-{po}"
+        ),
     ]
 
 
 async def start_selling(tmp_path: Path, *args: str) -> MockEdi:
-    return MockEdi.start("--as2-id", "MOCKBUYER", "--start-at", "2026-11-02T09:00:00Z", *args,
-                         log=tmp_path / "mock-buyer.log")
+    return MockEdi.start(
+        "--as2-id", "MOCKBUYER", "--start-at", "2026-11-02T09:00:00Z", *args, log=tmp_path / "mock-buyer.log"
+    )
 
 
 async def test_mock_edi_buys_and_files_our_answers(tmp_path: Path, vhost: str) -> None:
     mock = await start_selling(tmp_path)
     try:
-        async with Scenario(tmp_path, vhost, partners={"MOCKBUYER": mockbuyer_profile(mock)}) as s:
+        async with Scenario(tmp_path, vhost, partners={"MOCKBUYER": as2_profile("MOCKBUYER", mock.url)}) as s:
             await mock.partner("EURODIS", role="supplier", as2_url=s.url + "/as2")
             await mock.call("POST", "/_mock/purchase", {**PURCHASE, "po_number": "PO-SELL-1"})
             await s.erp.wait("mock-edi's order", order=1)
@@ -68,7 +65,9 @@ async def test_mock_edi_buys_and_files_our_answers(tmp_path: Path, vhost: str) -
                 lambda o: all(x["invoiced"] == x["confirmed"] != "0" for x in o["lines"]),
                 "mock-edi's order confirmed, shipped and billed",
             )
-            assert [(x["line"], x["quantity"], x["confirmed"], x["shipped"], x["invoiced"]) for x in order["lines"]] == [
+            assert [
+                (x["line"], x["quantity"], x["confirmed"], x["shipped"], x["invoiced"]) for x in order["lines"]
+            ] == [
                 ("1", "80", "60", "60", "60"),
                 ("2", "40", "40", "40", "40"),
             ]

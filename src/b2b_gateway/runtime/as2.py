@@ -11,7 +11,10 @@
   the register survives a restart.
 * **Sending.** :class:`As2OutboxSender` adapts :class:`~b2b_gateway.transport.as2.As2Sender` to the
   relay's :class:`~b2b_gateway.transport.base.Sender`: a positive synchronous MDN is a delivery (its
-  disposition is the receipt), a negative one or a 4xx a refusal (dead-lettered with the reason), an
+  disposition is the receipt); an MDN saying the partner *processed* the message with an error
+  (``processed/error: unexpected-processing-error``: it read the file and did not accept it) is a
+  delivery too, recorded on the document as the partner's rejection; a security or trading-partner
+  disposition, or a 4xx, is a refusal (dead-lettered with the reason: fix the setup, then retry); an
   unreachable partner or a 5xx a transient failure (retried with backoff).
 * **Asynchronous MDNs** posted to ``/as2/mdn`` are matched to what was sent and recorded on the
   document (an ``mdn`` acknowledgment; a negative one is a rejection by the partner). What is awaited
@@ -31,7 +34,7 @@ from b2b_gateway.as2.mdn import MdnReceipt
 from b2b_gateway.as2.mime import Headers
 from b2b_gateway.as2.outbound import OutboundMessage
 from b2b_gateway.as2.party import As2Party
-from b2b_gateway.errors import DeliveryRefusedError, GatewayError, SecurityError, TransientError
+from b2b_gateway.errors import DeliveryRefusedError, GatewayError, PartnerError, SecurityError, TransientError
 from b2b_gateway.observability.logging import get_logger
 from b2b_gateway.partners.directory import PartnerDirectory
 from b2b_gateway.pipeline.message import Message, Output, State, derive_id
@@ -191,13 +194,21 @@ class As2OutboxSender:
             headers={"filename": f"{request.document_type or 'document'}-{request.idempotency_key[:12]}.edi"},
             id=request.idempotency_key,
         )
-        result = await self.runtime.sender.send(output, endpoint.partner, endpoint.channel)
+        partner = endpoint.partner
+        result = await self.runtime.sender.send(output, partner, endpoint.channel)
         if result.status == "refused":
             error = result.error
             if isinstance(error, TransientError):
                 raise error
+            if result.mdn is not None and result.message_id and not isinstance(error, SecurityError | PartnerError):
+                # Received and processed, with errors (mock-edi: a file it did not accept in full): the
+                # transfer is done; the refusal is the partner's acknowledgment of the document.
+                if self.runtime.record is not None:
+                    record = mdn_record(request.message_id, partner.id, result.message_id, result.mdn)
+                    await self.runtime.record([record])
+                return f"AS2 {result.message_id}: MDN {result.detail} (the partner reports an error)"
             raise DeliveryRefusedError(
-                f"{endpoint.partner.id} refused AS2 message {result.message_id}: {result.detail}",
+                f"{partner.id} refused AS2 message {result.message_id}: {result.detail}",
                 details={"as2_message_id": result.message_id, "code": error.code if error else None},
             )
         if result.status == "sent" and result.message_id:

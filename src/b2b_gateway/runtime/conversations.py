@@ -222,4 +222,3 @@ def _reached(entries: Sequence[TimelineEntry]) -> set[str]:
         elif e.milestone in ("shipped", "invoiced"):
             reached.add(e.milestone)
     return reached
-

@@ -261,7 +261,7 @@ class ConversationStore:
         for r in records:
             ok = r.status not in ("rejected", "failed")
             event = AuditEvent(
-                stage=ACKNOWLEDGED_STAGE,
+                stage=ACKNOWLEDGED_STAGE if r.kind not in _NOT_ACKS else "mdn",
                 outcome="ok" if ok else "error",
                 detail=r.detail,
                 at=r.at,
@@ -386,9 +386,7 @@ class ConversationStore:
 
     # --- awaiting acknowledgments ------------------------------------------------------------------------
 
-    async def awaiting(
-        self, deadlines: Mapping[str, float], *, since: dt.datetime | None = None
-    ) -> list[Awaiting]:
+    async def awaiting(self, deadlines: Mapping[str, float], *, since: dt.datetime | None = None) -> list[Awaiting]:
         """Documents sent to the partners of ``deadlines`` (partner id -> minutes) that no partner acknowledged.
 
         Acknowledgments (status documents) themselves are not waited for, nor are MDNs counted as one.
