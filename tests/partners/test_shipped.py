@@ -17,14 +17,14 @@ def test_every_shipped_partner_passes_mappings_test(cli: CliRunner) -> None:
     r = cli("mappings", "test", cwd=ROOT)
     assert r.returncode == 0, r.stderr
     assert "0 failed" in r.stderr
-    for partner in ("HANSAMARKT", "MOCKEDI", "PEPPOLCO", "WEBSHOP"):
+    for partner in ("HANSAMARKT", "MOCKBUYER", "MOCKEDI", "MOCKEINVOICE", "PEPPOLCO", "WEBSHOP"):
         assert f"ok   {partner}/" in r.stderr
 
 
 def test_partners_check_passes_on_the_repository(cli: CliRunner) -> None:
     r = cli("partners", "check", cwd=ROOT, env={"B2B_COMPANY_ID": "EURODIS"})
     assert r.returncode == 0, r.stderr
-    assert "checked 4 partner(s), 4 standard mapping(s): all valid" in r.stderr
+    assert "checked 6 partner(s), 4 standard mapping(s): all valid" in r.stderr
     assert "warning" not in r.stderr
 
 
@@ -32,7 +32,7 @@ def test_partners_list_as_json(cli: CliRunner) -> None:
     r = cli("partners", "list", "--json", cwd=ROOT)
     assert r.returncode == 0, r.stderr
     rows = {row["id"]: row for row in json.loads(r.stdout)}
-    assert set(rows) == {"HANSAMARKT", "MOCKEDI", "PEPPOLCO", "WEBSHOP"}
+    assert set(rows) == {"HANSAMARKT", "MOCKBUYER", "MOCKEDI", "MOCKEINVOICE", "PEPPOLCO", "WEBSHOP"}
     assert "outbound order (edifact D96A)" in rows["MOCKEDI"]["documents"]
 
 
@@ -45,6 +45,31 @@ def test_mock_edi_accepts_the_orders_we_render_for_it() -> None:
         assert summary["accepted"], summary
         assert summary["transactionSets"][0]["findings"] == []
         assert summary["orders"] == ["PO-4711"]
+
+
+def test_mock_edi_as_a_buyer_files_the_answers_we_render_for_it() -> None:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from capture_mockbuyer_samples import CHANGE, ORDER
+
+    samples = ROOT / "mappings" / "MOCKBUYER" / "samples"
+    with Mock.start(as2_id="MOCKBUYER", start_at="2026-03-01T12:00:00Z") as mock:
+        mock.partner("EURODIS", role="supplier")
+        mock.expect("POST", "/_mock/purchase", ORDER, status=201)
+        mock.expect("POST", "/_mock/purchase/PO-9001/change", CHANGE)
+        for ref, case in enumerate(("ordrsp-out", "desadv-out", "invoic-out"), start=10):
+            data = (samples / case / "output.edi").read_text(encoding="latin-1").replace("000000:0000", "260301:1300")
+            summary = mock.send(data.replace("+1++++1++1'", f"+{ref}++++1++1'").replace("UNZ+1+1'", f"UNZ+1+{ref}'"))
+            assert summary["accepted"], summary
+            assert summary["transactionSets"][0]["findings"] == []
+            assert summary["filed"][0]["order"] == "PO-9001"
+        lines = {row["line"]: row for row in mock.order("PO-9001")["lines"]}
+        assert [(r["confirmed"], r["shipped"], r["invoiced"]) for r in lines.values()] == [("60",) * 3, ("40",) * 3]
+
+
+def test_the_mockbuyer_and_mockeinvoice_inputs_are_what_the_mocks_send() -> None:
+    for script in ("capture_mockbuyer_samples.py", "capture_mockeinvoice_samples.py"):
+        r = subprocess.run([sys.executable, f"scripts/{script}", "--check"], cwd=ROOT, capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
 
 
 def test_the_mockedi_inputs_are_what_mock_edi_sends() -> None:

@@ -18,8 +18,17 @@ async def test_order_to_cash_through_directories(tmp_path: Path, vhost: str) -> 
     drop.mkdir()
     pickup.mkdir()
     mock = MockEdi.start(
-        "--start-at", "2026-11-02T09:00:00Z", "--drop-dir", str(drop), "--pickup-dir", str(pickup),
-        "--drop-interval-ms", "100", "--drop-settle-ms", "50", log=tmp_path / "mock-edi.log",
+        "--start-at",
+        "2026-11-02T09:00:00Z",
+        "--drop-dir",
+        str(drop),
+        "--pickup-dir",
+        str(pickup),
+        "--drop-interval-ms",
+        "100",
+        "--drop-settle-ms",
+        "50",
+        log=tmp_path / "mock-edi.log",
     )
     profile = {"channels": [{"name": "drop", "kind": "directory", "path": str(drop)}], "retry": QUICK_RETRY}
     try:

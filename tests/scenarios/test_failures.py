@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from structlog.testing import capture_logs
@@ -20,7 +20,9 @@ from tests.scenarios.mocks import MockEdi, eventually
 
 
 @asynccontextmanager
-async def trading(tmp_path: Path, vhost: str, behaviour: str, *mock_args: str) -> AsyncIterator[tuple[Scenario, MockEdi]]:
+async def trading(
+    tmp_path: Path, vhost: str, behaviour: str, *mock_args: str
+) -> AsyncIterator[tuple[Scenario, MockEdi]]:
     """A gateway trading with a mock-edi whose EURODIS behaves as ``behaviour``."""
     mock = MockEdi.start("--start-at", "2026-11-02T09:00:00Z", *mock_args, log=tmp_path / "mock-edi.log")
     try:
@@ -147,7 +149,9 @@ async def test_partner_that_never_acknowledges_is_flagged_after_the_deadline(tmp
             overdue = await conversations.check_overdue(now=waiting.deadline + dt.timedelta(minutes=1))
         assert [o.message_id for o in overdue] == alerted == [sent.id]
         [event] = [e for e in logs if e["event"] == "ack.overdue"]
-        assert event["partner"] == "MOCKEDI" and event["business_key"] == "PO-SILENT-1" and event["code"] == "ACK_OVERDUE"
+        assert (
+            event["partner"] == "MOCKEDI" and event["business_key"] == "PO-SILENT-1" and event["code"] == "ACK_OVERDUE"
+        )
         assert await conversations.check_overdue(now=waiting.deadline + dt.timedelta(minutes=2)) == []  # once
         detail = await s.detail(sent.id)
         assert [e["stage"] for e in detail.events].count("ack_overdue") == 1

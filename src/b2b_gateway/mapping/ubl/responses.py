@@ -39,6 +39,8 @@ _STATUS = {
     "PD": "paid",
 }
 _UNKNOWN = Party(name="unknown")
+#: Peppol invoice response (T111) clarification codes: actions (OPStatusAction), the rest reasons (OPStatusReason).
+_STATUS_ACTIONS = frozenset({"NOA", "PIN", "NIN", "CNF", "CNP", "CNA"})
 _SEVERITY = {"BV": "error", "BW": "warning", "SV": "info"}
 _PEPPOL = {
     "order_response": ("urn:fdc:peppol.eu:poacc:trns:order_response:3", "urn:fdc:peppol.eu:poacc:bis:ordering:3"),
@@ -307,6 +309,13 @@ def read_application_response(r: Reader, root: E) -> Data:
     return out
 
 
+def _status_list(doc: StatusDocument, code: str) -> str | None:
+    """The code list a Peppol invoice response's clarification code names (its ``listID``, required by T111)."""
+    if doc.kind != "invoice_response":
+        return None
+    return "OPStatusAction" if code in _STATUS_ACTIONS else "OPStatusReason"
+
+
 def write_application_response(doc: StatusDocument) -> E:
     root = new_document("ApplicationResponse")
     kind = "invoice_response" if doc.kind == "invoice_response" else "application_response"
@@ -321,7 +330,7 @@ def write_application_response(doc: StatusDocument) -> E:
         if reason.location is None and reason.severity == "error":
             st = sub(response, "cac:Status")
             if reason.code is not None:
-                sub(st, "cbc:StatusReasonCode", reason.code)
+                sub(st, "cbc:StatusReasonCode", reason.code, listID=_status_list(doc, reason.code))
             if reason.text is not None:
                 sub(st, "cbc:StatusReason", reason.text)
     ref = sub(resp, "cac:DocumentReference")
