@@ -164,7 +164,7 @@ class Erp:
 _KEY: dict[str, Any] = {}
 
 
-def _signing_key(certs: Path) -> None:
+def signing_key(certs: Path) -> None:
     """Our company's signing key (made once per session), saved into ``certs``."""
     if not _KEY:
         key = generate_private_key("ec", 256)
@@ -231,7 +231,7 @@ class Scenario:
 
     async def __aenter__(self) -> Scenario:
         copy_mappings(self.tmp / "mappings", self.patches)
-        _signing_key(self.tmp / "certs")
+        signing_key(self.tmp / "certs")
         self.gateway = gateway = Gateway(self.settings(), app_factory=create_app)
         attach_edges(gateway)
         await gateway.start()

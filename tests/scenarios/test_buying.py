@@ -12,6 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from tests.scenarios.harness import Scenario, as2_profile, purchase_order
 from tests.scenarios.mocks import MockEdi, eventually
 
@@ -91,5 +93,33 @@ async def test_order_to_cash_over_as2(tmp_path: Path, vhost: str) -> None:
             rows = await mock.outbox("EURODIS")
             assert {r["code"] for r in rows} == {"CONTRL", "ORDRSP", "DESADV", "INVOIC"}
             assert all(r["status"] == "delivered" for r in rows), rows
+    finally:
+        await mock.close()
+
+
+async def test_an_asynchronous_mdn_is_recorded_on_the_order(tmp_path: Path, vhost: str) -> None:
+    mock = MockEdi.start("--start-at", "2026-11-02T09:00:00Z", log=tmp_path / "mock-edi.log")
+    try:
+        async with Scenario(tmp_path, vhost, partners={"MOCKEDI": as2_profile("MOCKEDI", mock.url)}) as s:
+            # The channel asks for the MDN to come later, to our /as2/mdn (a profile change, taken live).
+            profile = tmp_path / "mappings" / "MOCKEDI" / "partner.yaml"
+            data = yaml.safe_load(profile.read_text())
+            data["channels"][0].update(mdn="async", mdn_url=s.url + "/as2/mdn")
+            profile.write_text(yaml.safe_dump(data, sort_keys=False))
+            assert s.gw.repository is not None and s.gw.repository.refresh().loaded == ["MOCKEDI"]
+            await mock.partner("EURODIS", as2_url=s.url + "/as2")
+            await s.erp.publish(purchase_order("PO-ASYNC-1"), "MOCKEDI", "erp-po-async-1")
+            sent = await s.sent("order", "PO-ASYNC-1")
+
+            async def events() -> list[dict[str, Any]]:
+                return [e for e in (await s.detail(sent.id)).events if e["stage"] == "mdn"]
+
+            [mdn] = await eventually(events, lambda found: bool(found), "the asynchronous MDN recorded")
+            assert mdn["outcome"] == "ok" and "processed" in mdn["detail"] and mdn["data"]["kind"] == "mdn"
+            delivered = [
+                e for e in (await s.detail(sent.id)).events if e["stage"] == "deliver" and e["outcome"] == "ok"
+            ]
+            assert "awaiting the asynchronous MDN" in delivered[-1]["detail"]
+            await s.erp.wait("mock-edi's documents", status=1, order_response=1, despatch_advice=1, invoice=1)
     finally:
         await mock.close()
