@@ -44,7 +44,9 @@ REJECTION = {"code": "RE", "reasons": [{"code": "REF", "text": "No purchase orde
 
 
 def _call(base: str, method: str, path: str, body: bytes | None = None) -> bytes:
-    request = urllib.request.Request(base + path, data=body, method=method, headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        base + path, data=body, method=method, headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=30) as answer:
         data: bytes = answer.read()
         return data
