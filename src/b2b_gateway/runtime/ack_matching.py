@@ -66,9 +66,9 @@ async def _edifact_matches(
         candidates = await store.sent_by_interchange(partner, report.interchange_ref)
     else:
         ref = report.reference("ACW") or report.reference("ACE") or report.document_number
-        candidates = await store.sent_by_key(partner, ref)
-        if not candidates:
-            candidates = await store.sent_by_interchange(partner, ref)
+        named = await store.sent_referenced(partner, ref)
+        # the business key names a document for sure; a bare UNH/UNB reference only with no better match
+        candidates = [s for s in named if s.business_key == ref] or named[:1]
 
     def lookup(interchange_ref: str | None, message_ref: str | None) -> SentDocument | None:
         for sent in candidates:

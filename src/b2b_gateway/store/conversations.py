@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from b2b_gateway.errors import PartnerRejectedError
@@ -206,6 +206,22 @@ class ConversationStore:
         )
         async with self.repo.db.connect() as conn:
             return [_sent(r) for r in (await conn.execute(query)).all()]
+
+    async def sent_referenced(self, partner_id: str | None, reference: str) -> list[SentDocument]:
+        """Outbound documents to ``partner_id`` that ``reference`` names: as their business key (an order
+        number), their UNH 0062 or their UNB 0020 (what an APERAK's ``RFF+ACW`` may carry)."""
+        query = select(*self._COLUMNS).where(
+            messages.c.direction == "outbound",
+            messages.c.partner_id == partner_id,
+            or_(
+                messages.c.business_key == reference,
+                messages.c.message_ref == reference,
+                messages.c.interchange_ref == reference,
+            ),
+        )
+        async with self.repo.db.connect() as conn:
+            rows = (await conn.execute(query.order_by(messages.c.received_at.desc()))).all()
+        return [_sent(r) for r in rows]
 
     async def sent_by_key(
         self, partner_id: str | None, business_key: str, document_type: str | None = None
