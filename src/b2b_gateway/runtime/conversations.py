@@ -75,8 +75,9 @@ def milestone_of(doc: Document) -> tuple[str, str]:
         word = {"accepted": "confirmed", "changed": "confirmed with changes", "rejected": "refused"}[doc.status]
         return word, f"{doc.document_number}: {len(doc.lines)} line(s): {_lines(counts)}"
     if isinstance(doc, DespatchAdvice):
-        shipment = doc.shipment.id if doc.shipment and doc.shipment.id else doc.document_number
-        return "shipped", f"{shipment}: {len(doc.lines)} line(s)"
+        tracking = doc.shipment.tracking_id if doc.shipment else None
+        detail = f"{doc.document_number}: {len(doc.lines)} line(s)"
+        return "shipped", detail + (f", tracking {tracking}" if tracking else "")
     if isinstance(doc, Invoice):
         word = "credited" if doc.is_credit_note else "invoiced"
         return word, f"{doc.document_number}: {doc.totals.payable} {doc.currency}"
