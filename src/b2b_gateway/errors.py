@@ -60,9 +60,13 @@ The tree (a test keeps this drawing equal to the classes below)::
     │   ├── DecryptionError
     │   ├── DecompressionError
     │   ├── UnsupportedAlgorithmError
-    │   └── AuthenticationError
+    │   ├── AuthenticationError
+    │   └── PermissionDeniedError
     ├── RoutingError
     │   └── UnroutableError
+    ├── OperationError
+    │   ├── NotFoundError
+    │   └── ActionNotAllowedError
     └── TransientError
         ├── StoreUnavailableError
         ├── BrokerUnavailableError
@@ -79,6 +83,7 @@ from typing import Any, ClassVar, Literal
 
 __all__ = [
     "Ack",
+    "ActionNotAllowedError",
     "AuthenticationError",
     "BrokerUnavailableError",
     "BusinessRuleError",
@@ -111,8 +116,11 @@ __all__ = [
     "MappingConfigError",
     "MappingError",
     "MissingError",
+    "NotFoundError",
+    "OperationError",
     "PartnerConfigError",
     "PartnerError",
+    "PermissionDeniedError",
     "RepresentationError",
     "RoutingError",
     "SchemaError",
@@ -667,6 +675,13 @@ class AuthenticationError(SecurityError):
     ack = Ack(contrl=None, mdn="error: authentication-failed", http=401)
 
 
+class PermissionDeniedError(SecurityError):
+    """The caller is authenticated but their role does not allow this (or the CSRF token is missing)."""
+
+    code = "FORBIDDEN"
+    ack = Ack(contrl=None, mdn="error: authentication-failed", http=403)
+
+
 # --- routing --------------------------------------------------------------------------------------
 
 
@@ -681,6 +696,30 @@ class UnroutableError(RoutingError):
     """No routing rule matches: the document is parked with the reason, and can be replayed."""
 
     code = "UNROUTABLE"
+
+
+# --- operations -----------------------------------------------------------------------------------
+
+
+class OperationError(GatewayError):
+    """An operator's request (API, dashboard, command line) cannot be carried out as asked."""
+
+    code = "OPERATION"
+    ack = Ack(contrl=None, mdn=None, http=400)
+
+
+class NotFoundError(OperationError):
+    """The message, partner, certificate or user asked for does not exist."""
+
+    code = "NOT_FOUND"
+    ack = Ack(contrl=None, mdn=None, http=404)
+
+
+class ActionNotAllowedError(OperationError):
+    """The action does not apply to the message in its current state (e.g. releasing one not quarantined)."""
+
+    code = "ACTION_NOT_ALLOWED"
+    ack = Ack(contrl=None, mdn=None, http=409)
 
 
 # --- transient ------------------------------------------------------------------------------------
