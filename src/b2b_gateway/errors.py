@@ -64,8 +64,8 @@ The tree (a test keeps this drawing equal to the classes below)::
     │   └── PermissionDeniedError
     ├── RoutingError
     │   └── UnroutableError
+    ├── NotFoundError
     ├── OperationError
-    │   ├── NotFoundError
     │   └── ActionNotAllowedError
     └── TransientError
         ├── StoreUnavailableError
@@ -698,6 +698,16 @@ class UnroutableError(RoutingError):
     code = "UNROUTABLE"
 
 
+# --- delivery and lookups ---------------------------------------------------------------------------
+
+
+class NotFoundError(GatewayError):
+    """A message or another record asked for by its id does not exist (or was removed by retention)."""
+
+    code = "NOT_FOUND"
+    ack = Ack(contrl=None, mdn=None, http=404)
+
+
 # --- operations -----------------------------------------------------------------------------------
 
 
@@ -706,13 +716,6 @@ class OperationError(GatewayError):
 
     code = "OPERATION"
     ack = Ack(contrl=None, mdn=None, http=400)
-
-
-class NotFoundError(OperationError):
-    """The message, partner, certificate or user asked for does not exist."""
-
-    code = "NOT_FOUND"
-    ack = Ack(contrl=None, mdn=None, http=404)
 
 
 class ActionNotAllowedError(OperationError):

@@ -16,14 +16,14 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 
 from b2b_gateway.api.users import Role, User, UserStore
 from b2b_gateway.errors import AuthenticationError, PermissionDeniedError
 
-__all__ = ["COOKIE", "CSRF_HEADER", "Authenticator", "Principal"]
+__all__ = ["COOKIE", "CSRF_HEADER", "Admin", "Authenticator", "Operator", "Principal", "Viewer"]
 
 COOKIE = "b2b_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -164,3 +164,37 @@ class Authenticator:
             return principal
 
         return dependency
+
+    def bind(self) -> Callable[[Request], Awaitable[None]]:
+        """A router dependency that makes this authenticator the one ``Viewer``/``Operator``/``Admin`` use."""
+
+        async def dependency(request: Request) -> None:
+            request.state.authenticator = self
+
+        return dependency
+
+
+async def _caller(request: Request, role: Role) -> Principal:
+    auth = getattr(request.state, "authenticator", None)
+    assert isinstance(auth, Authenticator), "the router must bind its Authenticator (Authenticator.bind)"
+    return await auth.require(role)(request)
+
+
+async def _viewer(request: Request) -> Principal:
+    return await _caller(request, Role.VIEWER)
+
+
+async def _operator(request: Request) -> Principal:
+    return await _caller(request, Role.OPERATOR)
+
+
+async def _admin(request: Request) -> Principal:
+    return await _caller(request, Role.ADMIN)
+
+
+Viewer = Annotated[Principal, Depends(_viewer)]
+"""A route parameter: the authenticated caller, with at least the viewer role."""
+Operator = Annotated[Principal, Depends(_operator)]
+"""A route parameter: the authenticated caller, with at least the operator role (and a CSRF token)."""
+Admin = Annotated[Principal, Depends(_admin)]
+"""A route parameter: the authenticated caller, with the admin role."""

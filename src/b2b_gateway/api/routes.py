@@ -11,10 +11,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Response
 
-from b2b_gateway.api.auth import Authenticator, Principal
+from b2b_gateway.api.auth import Admin, Authenticator, Operator, Viewer
 from b2b_gateway.api.ops import Operations, awaiting_dict, certificate_dict
 from b2b_gateway.api.ports import Action, MessageQuery
-from b2b_gateway.api.users import Role
 from b2b_gateway.api.views import message_detail, partner_view
 from b2b_gateway.errors import NotFoundError
 from b2b_gateway.pipeline.message import Direction, Message, State
@@ -56,10 +55,7 @@ async def _get(ops: Operations, message_id: str) -> Message:
 
 def api_router(ops: Operations, auth: Authenticator) -> APIRouter:
     """The ``/api/v1`` router over ``ops``, guarded by ``auth``."""
-    router = APIRouter(prefix="/api/v1", tags=["operations"])
-    Viewer = Annotated[Principal, Depends(auth.require(Role.VIEWER))]
-    Operator = Annotated[Principal, Depends(auth.require(Role.OPERATOR))]
-    Admin = Annotated[Principal, Depends(auth.require(Role.ADMIN))]
+    router = APIRouter(prefix="/api/v1", tags=["operations"], dependencies=[Depends(auth.bind())])
 
     @router.get("/me", summary="Who the caller is")
     async def me(user: Viewer) -> dict[str, str]:

@@ -21,6 +21,9 @@ __all__ = ["CONTENT_TYPE", "GatewayMetrics", "Snapshot"]
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 _STAGE_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+_DOCUMENT_TYPES = frozenset(
+    {"order", "order_response", "order_change", "despatch_advice", "invoice", "credit_note", "status", "contrl", "mdn"}
+)
 _FINAL = frozenset({"delivered", "rejected", "quarantined", "failed", "duplicate", "cancelled", "parked"})
 
 
@@ -123,7 +126,7 @@ class GatewayMetrics:
             if len(self._counted) > 100_000:
                 self._counted.popitem(last=False)
             self.messages.labels(
-                direction, self.partner_label(message.partner_id), message.document_type or "unknown", state
+                direction, self.partner_label(message.partner_id), document_label(message.document_type), state
             ).inc()
 
     def update(self, snapshot: Snapshot) -> None:
@@ -142,6 +145,13 @@ class GatewayMetrics:
     def render(self) -> bytes:
         """The registry in the Prometheus text exposition format."""
         return generate_latest(self.registry)
+
+
+def document_label(document_type: str | None) -> str:
+    """A known document type as is, ``unknown`` when absent, ``other`` for anything else (bounded labels)."""
+    if not document_type:
+        return "unknown"
+    return document_type if document_type in _DOCUMENT_TYPES else "other"
 
 
 def _set_all(gauge: Gauge, values: Mapping[str, float]) -> None:
