@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from b2b_gateway.api.ports import Action, AwaitingAck, MessagePage, MessageQuery, QueueDepth, ThroughputBucket
+from b2b_gateway.api.ports import (
+    Action,
+    AwaitingAck,
+    MessagePage,
+    MessageQuery,
+    MessageRecord,
+    MessageRow,
+    QueueDepth,
+    ThroughputBucket,
+)
 from b2b_gateway.errors import ActionNotAllowedError, BrokerUnavailableError, NotFoundError
 from b2b_gateway.pipeline.message import Message, State
 
@@ -40,12 +49,21 @@ class FakeOpsStore:
             items = [m for m in items if m.direction is query.direction]
         if query.text:
             items = [m for m in items if query.text in (m.business_key or "") or m.id.startswith(query.text)]
-        return MessagePage(items[query.offset : query.offset + query.limit], len(items))
+        rows = [MessageRow.of(m) for m in items[query.offset : query.offset + query.limit]]
+        return MessagePage(rows, len(items))
 
-    async def get_message(self, message_id: str) -> Message | None:
-        return self.messages.get(message_id)
+    async def get_message(self, message_id: str) -> MessageRecord | None:
+        m = self.messages.get(message_id)
+        if m is None:
+            return None
+        outputs = [
+            {"id": o.id, "destination": o.destination, "format": o.format, "kind": o.kind, "size": len(o.payload)}
+            for o in m.outputs
+        ]
+        signature = {"kind": "cms", "size": len(m.signature)} if m.signature else None
+        return MessageRecord(m, outputs, signature)
 
-    async def lineage(self, message_id: str) -> list[Message]:
+    async def lineage(self, message_id: str) -> list[MessageRow]:
         m = self.messages[message_id]
         while m.parent_id and m.parent_id in self.messages:
             m = self.messages[m.parent_id]
@@ -58,9 +76,9 @@ class FakeOpsStore:
                     walk(kid)
 
         walk(m)
-        return out
+        return [MessageRow.of(x) for x in out]
 
-    async def act(self, action: Action, message_id: str, *, actor: str, reason: str = "") -> Message:
+    async def act(self, action: Action, message_id: str, *, actor: str, reason: str = "") -> MessageRow:
         m = self.messages.get(message_id)
         if m is None:
             raise NotFoundError(f"no message {message_id!r}")
@@ -70,12 +88,14 @@ class FakeOpsStore:
         if action is Action.CANCEL:
             m.state = State.CANCELLED
         elif action is Action.REPLAY:
-            kid = Message(raw=m.raw, direction=m.direction, partner_id=m.partner_id, parent_id=m.id)
+            kid = Message(raw=m.raw, direction=m.direction, partner_id=m.partner_id, parent_id=m.parent_id)
             kid.document_type, kid.business_key, kid.state = m.document_type, m.business_key, State.DELIVERED
+            kid.record("replay", "info", f"replay of {m.id}", actor=actor)
             self.add(kid)
+            return MessageRow.of(kid)
         else:
             m.state = State.DELIVERED
-        return m
+        return MessageRow.of(m)
 
     async def throughput(self, since: dt.datetime, bucket: dt.timedelta) -> list[ThroughputBucket]:
         out: list[ThroughputBucket] = []

@@ -184,8 +184,8 @@ def dashboard_router(ops: Operations, auth: Authenticator) -> APIRouter:
         found = await ops.message(message_id)
         if found is None:
             return pages.render("not_found.html", user, status=404, what=f"message {message_id}")
-        detail = message_detail(found, lineage=await ops.lineage(message_id))
-        actions = _ACTIONS_BY_STATE.get(found.state.value, [Action.CANCEL])
+        detail = message_detail(found, lineage=await ops.lineage(found.message.id))
+        actions = _ACTIONS_BY_STATE.get(found.message.state.value, [Action.CANCEL])
         return pages.render("message.html", user, m=detail, actions=actions, can_act=user.can(Role.OPERATOR))
 
     @router.post("/messages/{message_id}/{action}")

@@ -20,6 +20,8 @@ from b2b_gateway.api.ports import (
     CertificateSource,
     MessagePage,
     MessageQuery,
+    MessageRecord,
+    MessageRow,
     OpsStore,
     QueueDepth,
     QueueMonitor,
@@ -30,7 +32,6 @@ from b2b_gateway.observability.alerts import Alert, AlertNotifier
 from b2b_gateway.observability.logging import get_logger
 from b2b_gateway.observability.metrics import GatewayMetrics, Snapshot
 from b2b_gateway.partners.directory import PartnerDirectory
-from b2b_gateway.pipeline.message import Message
 from b2b_gateway.settings import Settings
 
 __all__ = ["ALERT_KINDS", "Operations", "Overview", "ReadinessCheck"]
@@ -138,16 +139,16 @@ class Operations:
     async def list_messages(self, query: MessageQuery) -> MessagePage:
         return await self.store.list_messages(query)
 
-    async def message(self, message_id: str) -> Message | None:
+    async def message(self, message_id: str) -> MessageRecord | None:
         return await self.store.get_message(message_id)
 
-    async def lineage(self, message_id: str) -> list[Message]:
+    async def lineage(self, message_id: str) -> list[MessageRow]:
         return await self.store.lineage(message_id)
 
-    async def act(self, action: Action, message_id: str, *, actor: str, reason: str = "") -> Message:
+    async def act(self, action: Action, message_id: str, *, actor: str, reason: str = "") -> MessageRow:
         """Carry out an operator action; the store records it in the message's audit trail."""
         message = await self.store.act(action, message_id, actor=actor, reason=reason)
-        log.info("operator.action", action=action.value, message_id=message_id, actor=actor, state=message.state.value)
+        log.info("operator.action", action=action.value, message_id=message_id, actor=actor, state=message.state)
         return message
 
     async def queue_depths(self) -> list[QueueDepth]:

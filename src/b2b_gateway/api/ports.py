@@ -20,6 +20,8 @@ __all__ = [
     "CertificateSource",
     "MessagePage",
     "MessageQuery",
+    "MessageRecord",
+    "MessageRow",
     "OpsStore",
     "QueueDepth",
     "QueueMonitor",
@@ -56,10 +58,70 @@ class MessageQuery:
 
 
 @dataclass(frozen=True, slots=True)
+class MessageRow:
+    """One line of a message list (no payloads)."""
+
+    id: str
+    direction: str
+    state: str
+    received_at: dt.datetime
+    partner_id: str | None = None
+    document_type: str | None = None
+    business_key: str | None = None
+    format: str | None = None
+    channel: str = ""
+    parent_id: str | None = None
+    correlation_id: str = ""
+    size: int = 0
+    error_count: int = 0
+    last_error: str | None = None
+    replay_of: str | None = None
+
+    @classmethod
+    def of(cls, m: Message) -> MessageRow:
+        """The row of an in-memory pipeline message."""
+        return cls(
+            id=m.id,
+            direction=m.direction.value,
+            state=m.state.value,
+            received_at=m.received_at,
+            partner_id=m.partner_id,
+            document_type=m.document_type,
+            business_key=m.business_key,
+            format=m.format,
+            channel=m.channel,
+            parent_id=m.parent_id,
+            correlation_id=m.correlation_id,
+            size=len(m.raw),
+            error_count=len(m.errors),
+            last_error=m.errors[0].message if m.errors else None,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {k: getattr(self, k) for k in self.__slots__}
+        data["received_at"] = self.received_at.isoformat()
+        data["partner"] = data.pop("partner_id")
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRecord:
+    """One stored message with all there is to know: the pipeline record, its outputs and its signature.
+
+    ``outputs`` are dicts with at least ``id``, ``destination``, ``format``, ``kind`` and ``size``, and,
+    when the outbox knows them, ``state``, ``attempts``, ``last_error`` and ``delivered_at``.
+    """
+
+    message: Message
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+    signature: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class MessagePage:
     """One page of messages, newest first, with the total number matching the query."""
 
-    items: list[Message]
+    items: list[MessageRow]
     total: int
 
 
@@ -122,16 +184,18 @@ class OpsStore(Protocol):
         """Messages matching ``query``, newest first."""
         ...
 
-    async def get_message(self, message_id: str) -> Message | None:
-        """One message with its raw payload, canonical document, errors, audit trail and outputs."""
+    async def get_message(self, message_id: str) -> MessageRecord | None:
+        """One message with its raw payload, canonical document, errors, audit trail, outputs and signature."""
         ...
 
-    async def lineage(self, message_id: str) -> list[Message]:
+    async def lineage(self, message_id: str) -> list[MessageRow]:
         """The message's family: its root (interchange) first, then every descendant, depth first."""
         ...
 
-    async def act(self, action: Action, message_id: str, *, actor: str, reason: str = "") -> Message:
+    async def act(self, action: Action, message_id: str, *, actor: str, reason: str = "") -> MessageRow:
         """Carry out ``action``, recording it in the audit trail with ``actor``; return the message after it.
+
+        A replay returns the new message (whose ``replay_of`` is the original).
 
         Raises:
             NotFoundError: no such message.

@@ -13,10 +13,10 @@ from fastapi import APIRouter, Body, Depends, Query, Response
 
 from b2b_gateway.api.auth import Admin, Authenticator, Operator, Viewer
 from b2b_gateway.api.ops import Operations, awaiting_dict, certificate_dict
-from b2b_gateway.api.ports import Action, MessageQuery
+from b2b_gateway.api.ports import Action, MessageQuery, MessageRecord, MessageRow
 from b2b_gateway.api.views import message_detail, partner_view
 from b2b_gateway.errors import NotFoundError
-from b2b_gateway.pipeline.message import Direction, Message, State
+from b2b_gateway.pipeline.message import Direction, State
 
 __all__ = ["api_router", "query_of"]
 
@@ -46,11 +46,11 @@ def query_of(
     )
 
 
-async def _get(ops: Operations, message_id: str) -> Message:
-    message = await ops.message(message_id)
-    if message is None:
+async def _get(ops: Operations, message_id: str) -> MessageRecord:
+    record = await ops.message(message_id)
+    if record is None:
         raise NotFoundError(f"no message {message_id!r}")
-    return message
+    return record
 
 
 def api_router(ops: Operations, auth: Authenticator) -> APIRouter:
@@ -80,12 +80,12 @@ def api_router(ops: Operations, auth: Authenticator) -> APIRouter:
 
     @router.get("/messages/{message_id}", summary="One message with lineage, payloads, errors and audit trail")
     async def show_message(message_id: str, user: Viewer) -> dict[str, Any]:
-        message = await _get(ops, message_id)
-        return message_detail(message, lineage=await ops.lineage(message_id))
+        record = await _get(ops, message_id)
+        return message_detail(record, lineage=await ops.lineage(record.message.id))
 
     @router.get("/messages/{message_id}/raw", summary="The raw payload as received")
     async def raw_message(message_id: str, user: Viewer) -> Response:
-        message = await _get(ops, message_id)
+        message = (await _get(ops, message_id)).message
         return Response(
             message.raw,
             media_type="application/octet-stream",
@@ -94,8 +94,8 @@ def api_router(ops: Operations, auth: Authenticator) -> APIRouter:
 
     @router.get("/messages/{message_id}/lineage", summary="The message's family, root first")
     async def lineage(message_id: str, user: Viewer) -> list[dict[str, Any]]:
-        await _get(ops, message_id)
-        return _summaries(await ops.lineage(message_id))
+        record = await _get(ops, message_id)
+        return _summaries(await ops.lineage(record.message.id))
 
     @router.post("/messages/{message_id}/{action}", summary="Retry, replay, cancel or release a message")
     async def act(
@@ -104,8 +104,8 @@ def api_router(ops: Operations, auth: Authenticator) -> APIRouter:
         user: Operator,
         reason: Annotated[str, Body(embed=True, max_length=500)] = "",
     ) -> dict[str, Any]:
-        message = await ops.act(action, message_id, actor=user.name, reason=reason)
-        return message.summary()
+        row = await ops.act(action, message_id, actor=user.name, reason=reason)
+        return row.to_dict()
 
     @router.get("/conversations/{business_key}", summary="Every document about one order or invoice number")
     async def conversation(business_key: str, user: Viewer) -> dict[str, Any]:
@@ -114,7 +114,7 @@ def api_router(ops: Operations, auth: Authenticator) -> APIRouter:
         awaiting = {a.message_id: a for a in await ops.awaiting()}
         timeline = []
         for m in items:
-            entry = m.summary()
+            entry = m.to_dict()
             entry["awaiting_ack"] = awaiting_dict(awaiting[m.id]) if m.id in awaiting else None
             timeline.append(entry)
         return {"business_key": business_key, "timeline": timeline}
@@ -158,11 +158,5 @@ def api_router(ops: Operations, auth: Authenticator) -> APIRouter:
     return router
 
 
-def _summaries(messages: list[Message]) -> list[dict[str, Any]]:
-    out = []
-    for m in messages:
-        data = m.summary()
-        data["error_count"] = len(data.pop("errors"))
-        data.pop("warnings")
-        out.append(data)
-    return out
+def _summaries(rows: list[MessageRow]) -> list[dict[str, Any]]:
+    return [row.to_dict() for row in rows]

@@ -7,6 +7,7 @@ import json
 import re
 from typing import Any
 
+from b2b_gateway.api.ports import MessageRecord, MessageRow
 from b2b_gateway.mapping.canonical_json import dump_canonical
 from b2b_gateway.partners.profile import PartnerProfile
 from b2b_gateway.pipeline.message import Message
@@ -14,6 +15,7 @@ from b2b_gateway.pipeline.message import Message
 __all__ = ["canonical_json", "message_detail", "partner_view", "raw_text"]
 
 _PREVIEW = 512 * 1024
+_ACK_STAGES = frozenset({"acknowledge", "acknowledged", "mdn", "contrl", "aperak"})
 _SECRET = re.compile(r"auth|token|secret|pass|key|cookie", re.I)
 
 
@@ -37,8 +39,9 @@ def canonical_json(message: Message) -> Any:
     return json.loads(dump_canonical(message.canonical))
 
 
-def message_detail(message: Message, *, lineage: list[Message] | None = None) -> dict[str, Any]:
+def message_detail(record: MessageRecord, *, lineage: list[MessageRow] | None = None) -> dict[str, Any]:
     """Everything about one message: summary, raw payload, canonical JSON, errors, audit trail, outputs."""
+    message = record.message
     text, encoding = raw_text(message.raw)
     data = message.summary()
     data.update(
@@ -50,45 +53,14 @@ def message_detail(message: Message, *, lineage: list[Message] | None = None) ->
             "raw": {"encoding": encoding, "content": text, "truncated": len(message.raw) > _PREVIEW},
             "canonical": canonical_json(message),
             "events": [e.to_dict() for e in message.events],
-            "signature": (
-                {"present": True, "size": len(message.signature), "cms": base64.b64encode(message.signature).decode()}
-                if message.signature
-                else {"present": False}
-            ),
-            "outputs": [
-                {
-                    "id": o.id,
-                    "destination": o.destination,
-                    "format": o.format,
-                    "kind": o.kind,
-                    "content_type": o.content_type,
-                    "size": len(o.payload),
-                }
-                for o in message.outputs
-            ],
-            "acknowledgments": [
-                {"id": o.id, "destination": o.destination, "format": o.format, "size": len(o.payload)}
-                for o in message.outputs
-                if o.kind == "acknowledgment"
-            ]
-            + [
-                e.to_dict()
-                for e in message.events
-                if e.stage in {"acknowledge", "acknowledged", "ack", "mdn", "contrl", "aperak"}
-            ],
+            "signature": {"present": True, **record.signature} if record.signature else {"present": False},
+            "outputs": record.outputs,
+            "acknowledgments": [o for o in record.outputs if o.get("kind") == "acknowledgment"]
+            + [e.to_dict() for e in message.events if e.stage in _ACK_STAGES],
         }
     )
     if lineage is not None:
-        data["lineage"] = [
-            {
-                "id": m.id,
-                "parent_id": m.parent_id,
-                "state": m.state.value,
-                "document_type": m.document_type,
-                "business_key": m.business_key,
-            }
-            for m in lineage
-        ]
+        data["lineage"] = [row.to_dict() for row in lineage]
     return data
 
 
