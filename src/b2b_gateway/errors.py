@@ -16,7 +16,10 @@ The tree (a test keeps this drawing equal to the classes below)::
     │   ├── SettingsError
     │   ├── PartnerConfigError
     │   ├── MappingConfigError
-    │   └── KeyStoreError
+    │   ├── KeyStoreError
+    │   ├── RoutingConfigError
+    │   ├── StoreSchemaError
+    │   └── BrokerTopologyError
     ├── DocumentError
     │   ├── DocumentRejected
     │   ├── InputTooLargeError
@@ -64,6 +67,7 @@ The tree (a test keeps this drawing equal to the classes below)::
     │   └── PermissionDeniedError
     ├── RoutingError
     │   └── UnroutableError
+    ├── DeliveryRefusedError
     ├── NotFoundError
     ├── OperationError
     │   └── ActionNotAllowedError
@@ -85,6 +89,7 @@ __all__ = [
     "Ack",
     "ActionNotAllowedError",
     "AuthenticationError",
+    "BrokerTopologyError",
     "BrokerUnavailableError",
     "BusinessRuleError",
     "CertificateExpiredError",
@@ -99,6 +104,7 @@ __all__ = [
     "DecompressionError",
     "DecryptionError",
     "DeliveryError",
+    "DeliveryRefusedError",
     "DocumentError",
     "DocumentRejected",
     "DuplicateDocumentError",
@@ -122,6 +128,7 @@ __all__ = [
     "PartnerError",
     "PermissionDeniedError",
     "RepresentationError",
+    "RoutingConfigError",
     "RoutingError",
     "SchemaError",
     "SecurityError",
@@ -129,6 +136,7 @@ __all__ = [
     "Severity",
     "SignatureInvalidError",
     "SignatureRequiredError",
+    "StoreSchemaError",
     "StoreUnavailableError",
     "StructureError",
     "SyntaxError_",
@@ -355,6 +363,24 @@ class KeyStoreError(ConfigurationError):
     """A key or certificate cannot be loaded (missing file, wrong passphrase, broken PEM)."""
 
     code = "CONFIG_KEYSTORE"
+
+
+class RoutingConfigError(ConfigurationError):
+    """The routing file (``routes.yaml``) is invalid: the gateway keeps the rules it had."""
+
+    code = "CONFIG_ROUTING"
+
+
+class StoreSchemaError(ConfigurationError):
+    """The store's schema cannot be brought to this gateway's revision (a failed or unknown migration)."""
+
+    code = "CONFIG_STORE_SCHEMA"
+
+
+class BrokerTopologyError(ConfigurationError):
+    """An exchange or queue on the broker exists with other arguments than the gateway declares."""
+
+    code = "CONFIG_BROKER_TOPOLOGY"
 
 
 # --- the partner's document ----------------------------------------------------------------------
@@ -699,6 +725,13 @@ class UnroutableError(RoutingError):
 
 
 # --- delivery and lookups ---------------------------------------------------------------------------
+
+
+class DeliveryRefusedError(GatewayError):
+    """The destination refused the document for good (an HTTP 4xx, say): it is dead-lettered at once."""
+
+    code = "DELIVERY_REFUSED"
+    ack = Ack(contrl=None, mdn="error: unexpected-processing-error", http=502)
 
 
 class NotFoundError(GatewayError):

@@ -28,6 +28,7 @@ __all__ = [
     "DEFAULT_MAX_DOCUMENT_BYTES",
     "AlertSettings",
     "AmqpSettings",
+    "DeliverySettings",
     "DirectorySettings",
     "HttpSettings",
     "LimitSettings",
@@ -59,9 +60,15 @@ class PathSettings(_Section):
         description="Installed official schemas (UBL XSD, EN 16931 XSLT); default data_dir/schemas",
     )
 
+    routes_file: Path | None = Field(default=None, description="Routing rules (default mappings_dir/routes.yaml)")
+
     @property
     def installed_schemas(self) -> Path:
         return self.schemas_dir or self.data_dir / "schemas"
+
+    @property
+    def routes(self) -> Path:
+        return self.routes_file or self.mappings_dir / "routes.yaml"
 
 
 class StoreSettings(_Section):
@@ -69,7 +76,14 @@ class StoreSettings(_Section):
 
     url: SecretStr | None = Field(default=None, description="SQLAlchemy async URL, e.g. postgresql+asyncpg://…")
     pool_size: int = 5
-    retention_days: int | None = None
+    retention_days: int | None = Field(default=None, description="Default retention; a partner's profile overrides")
+    migrate_on_start: bool = True
+    busy_timeout_ms: int = Field(default=5_000, description="SQLite: how long a write waits for a lock")
+    lock_timeout_ms: int = Field(default=5_000, description="PostgreSQL: lock_timeout of the gateway's sessions")
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
+    group_commit_max: int = Field(default=500, description="Most saves committed in one transaction")
+    queue_poll_s: float = Field(default=0.5, description="Embedded queue: poll interval for other processes' work")
+    purge_interval_s: float = Field(default=3600.0, description="How often the running gateway applies retention")
 
     def resolved_url(self, paths: PathSettings) -> str:
         if self.url is not None:
@@ -84,12 +98,31 @@ class AmqpSettings(_Section):
     exchange_in: str = "b2b.in"
     exchange_out: str = "b2b.out"
     exchange_erp: str = "b2b.erp"
+    exchange_dead: str = Field(default="b2b.dead", description="Documents the outbox relay gave up on")
+    queue_in: str = "b2b.in.gateway"
+    queue_out: str = "b2b.out.gateway"
+    queue_erp: str | None = Field(default="b2b.erp", description="Declared so nothing published is lost; None: not")
+    delivery_limit: int = Field(default=20, description="Redeliveries before a quorum queue dead-letters")
     prefetch: int = 100
     retry_delays_ms: tuple[int, ...] = (1_000, 10_000, 60_000, 600_000)
     max_attempts: int = 5
     tls_ca: Path | None = None
     tls_cert: Path | None = None
     tls_key: Path | None = None
+
+
+class DeliverySettings(_Section):
+    """The outbox relay: retries with backoff, circuit breakers, leases shared between gateway processes."""
+
+    poll_interval_s: float = 1.0
+    lease_s: float = Field(default=30.0, description="A claimed entry is retaken by another process after this")
+    batch_size: int = 200
+    concurrency: int = 64
+    max_attempts: int = Field(default=25, description="For destinations without a partner retry policy (the ERP)")
+    initial_delay_s: float = 1.0
+    max_delay_s: float = 300.0
+    breaker_threshold: int = Field(default=5, description="Consecutive failures that open an endpoint's circuit")
+    breaker_cooldown_s: float = 30.0
 
 
 class DirectorySettings(_Section):
@@ -111,6 +144,10 @@ class HttpSettings(_Section):
     tls_key: Path | None = None
     tls_client_ca: Path | None = Field(default=None, description="Require client certificates signed by this CA")
     public_url: str | None = None
+    inbound_token: SecretStr | None = Field(default=None, description="Bearer token for POST /api/v1/documents")
+    inbound_tokens_file: Path | None = Field(
+        default=None, description="Bearer tokens, one a line, optionally followed by the partner id they speak for"
+    )
 
 
 class LoggingSettings(_Section):
@@ -182,6 +219,7 @@ class Settings(BaseSettings):
     paths: PathSettings = PathSettings()
     store: StoreSettings = StoreSettings()
     amqp: AmqpSettings = AmqpSettings()
+    delivery: DeliverySettings = DeliverySettings()
     directories: DirectorySettings = DirectorySettings()
     http: HttpSettings = HttpSettings()
     logging: LoggingSettings = LoggingSettings()

@@ -4,7 +4,7 @@ receive → identify → verify → decode → validate → map → check → si
 """
 
 from b2b_gateway.pipeline.context import PipelineContext
-from b2b_gateway.pipeline.message import AuditEvent, Direction, Message, Output, State, new_id
+from b2b_gateway.pipeline.message import AuditEvent, Direction, Message, Output, State, derive_id, new_id
 from b2b_gateway.pipeline.ports import (
     Acknowledger,
     Deliverer,
@@ -35,6 +35,7 @@ __all__ = [
     "Stage",
     "State",
     "Verifier",
+    "derive_id",
     "failure_state",
     "new_id",
 ]

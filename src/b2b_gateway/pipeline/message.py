@@ -14,7 +14,7 @@ from typing import Any, Literal
 from b2b_gateway.canonical.documents import Document
 from b2b_gateway.errors import GatewayError
 
-__all__ = ["AuditEvent", "Direction", "Message", "Output", "State", "new_id", "utcnow"]
+__all__ = ["AuditEvent", "Direction", "Message", "Output", "State", "derive_id", "new_id", "utcnow"]
 
 
 def utcnow() -> dt.datetime:
@@ -28,6 +28,18 @@ def new_id() -> str:
     value = (
         (ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | (rand >> 68 & 0xFFF) << 64 | 0b10 << 62 | (rand & ((1 << 62) - 1))
     )
+    return uuid.UUID(int=value).hex
+
+
+def derive_id(seed: str, *, like: str | None = None) -> str:
+    """A stable id for ``seed`` (same seed, same id), so a message processed again after a crash keeps its ids.
+
+    With ``like`` (an id from :func:`new_id`), the derived id shares its 48-bit timestamp and sorts beside it.
+    """
+    digest = int.from_bytes(hashlib.sha256(seed.encode("utf-8")).digest()[:16], "big")
+    value = (digest & ~(0xF << 76) & ~(0b11 << 62)) | 0x8 << 76 | 0b10 << 62  # UUIDv8 (custom), RFC 4122 variant
+    if like is not None and len(like) == 32:
+        value = int(like[:12], 16) << 80 | (value & ((1 << 80) - 1))
     return uuid.UUID(int=value).hex
 
 
@@ -149,9 +161,13 @@ class Message:
         return event
 
     def child(self, raw: bytes, **kwargs: Any) -> Message:
-        """A message split from this one (an EDIFACT message from its interchange), with the lineage set."""
+        """A message split from this one (an EDIFACT message from its interchange), with the lineage set.
+
+        The child's id derives from the parent's id and its position, so splitting again gives the same ids.
+        """
         kid = Message(
             raw=raw,
+            id=derive_id(f"{self.id}/{len(self.children)}", like=self.id),
             direction=self.direction,
             channel=self.channel,
             correlation_id=self.correlation_id,

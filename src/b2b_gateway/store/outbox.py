@@ -1,0 +1,265 @@
+"""The outbox: one entry per output to deliver, leased by one gateway process at a time.
+
+An entry is written in the same transaction as the message that produced it, already leased to the
+process that wrote it (which delivers it at once). Entries whose lease ran out (their process died)
+or whose retry is due are claimed by any process (``FOR UPDATE SKIP LOCKED`` on PostgreSQL). Each
+attempt's outcome is written with an audit event on the message; the message becomes ``delivered``
+when all its document entries are, and ``failed`` when one is dead-lettered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from b2b_gateway.pipeline.message import AuditEvent, State, utcnow
+from b2b_gateway.store.records import decompress, event_row
+from b2b_gateway.store.schema import audit_events, errors, messages, outbox, outputs, payloads
+
+__all__ = [
+    "AttemptOutcome",
+    "OutboxItem",
+    "apply_outcome",
+    "claim_due",
+    "load_items",
+    "outbox_counts",
+    "retry_entries",
+]
+
+Verdict = Literal["delivered", "retry", "dead", "deferred"]
+
+
+@dataclass(slots=True)
+class OutboxItem:
+    """An output to deliver, with what a sender needs to address it."""
+
+    id: str
+    message_id: str
+    kind: str
+    destination: str
+    attempts: int
+    format: str
+    content_type: str
+    payload: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+    partner_id: str | None = None
+    document_type: str | None = None
+    business_key: str | None = None
+    correlation_id: str = ""
+    test: bool = False
+    direction: str = "inbound"
+
+    @property
+    def idempotency_key(self) -> str:
+        return self.id
+
+
+@dataclass(slots=True)
+class AttemptOutcome:
+    """What one delivery attempt came to."""
+
+    item: OutboxItem
+    verdict: Verdict
+    detail: str = ""
+    endpoint: str | None = None
+    error_code: str | None = None
+    error: dict[str, Any] | None = None
+    next_attempt_at: dt.datetime | None = None
+    actor: str = "gateway"
+
+
+def _item_query() -> Any:
+    return (
+        select(
+            outbox.c.id,
+            outbox.c.message_id,
+            outbox.c.kind,
+            outbox.c.destination,
+            outbox.c.attempts,
+            outputs.c.format,
+            outputs.c.content_type,
+            outputs.c.headers,
+            messages.c.partner_id,
+            messages.c.document_type,
+            messages.c.business_key,
+            messages.c.correlation_id,
+            messages.c.test,
+            messages.c.direction,
+            payloads.c.compression,
+            payloads.c.data,
+        )
+        .join(outputs, outputs.c.id == outbox.c.id)
+        .join(messages, messages.c.id == outbox.c.message_id)
+        .join(payloads, payloads.c.sha256 == outputs.c.payload_sha256)
+    )
+
+
+async def load_items(conn: AsyncConnection, ids: Sequence[str]) -> list[OutboxItem]:
+    """The outbox entries ``ids`` with their payloads."""
+    if not ids:
+        return []
+    rows = (await conn.execute(_item_query().where(outbox.c.id.in_(list(ids))))).mappings().all()
+    return [
+        OutboxItem(
+            id=r["id"],
+            message_id=r["message_id"],
+            kind=r["kind"],
+            destination=r["destination"],
+            attempts=r["attempts"],
+            format=r["format"],
+            content_type=r["content_type"],
+            payload=decompress(r["compression"], r["data"]),
+            headers=dict(r["headers"] or {}),
+            partner_id=r["partner_id"],
+            document_type=r["document_type"],
+            business_key=r["business_key"],
+            correlation_id=r["correlation_id"],
+            test=bool(r["test"]),
+            direction=r["direction"],
+        )
+        for r in rows
+    ]
+
+
+async def claim_due(
+    conn: AsyncConnection, *, owner: str, limit: int, lease_s: float, postgres: bool
+) -> list[OutboxItem]:
+    """Lease up to ``limit`` pending entries that are due and not leased by a live process."""
+    now = utcnow()
+    due = (
+        select(outbox.c.id)
+        .where(
+            outbox.c.state == "pending",
+            outbox.c.next_attempt_at <= now,
+            or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now),
+        )
+        .order_by(outbox.c.next_attempt_at)
+        .limit(limit)
+    )
+    if postgres:
+        due = due.with_for_update(skip_locked=True)
+    claimed = await conn.execute(
+        update(outbox)
+        .where(outbox.c.id.in_(due.scalar_subquery()))
+        .values(lease_owner=owner, lease_until=now + dt.timedelta(seconds=lease_s), updated_at=now)
+        .returning(outbox.c.id)
+    )
+    return await load_items(conn, [row[0] for row in claimed.all()])
+
+
+def _all_documents_delivered(message_id: str) -> Any:
+    pending = select(outbox.c.id).where(
+        outbox.c.message_id == message_id, outbox.c.kind == "document", outbox.c.state != "delivered"
+    )
+    return ~exists(pending)
+
+
+async def apply_outcome(conn: AsyncConnection, outcome: AttemptOutcome) -> None:
+    """Write one attempt's outcome: the entry, an audit event, and the message's state when it settles."""
+    item, now = outcome.item, utcnow()
+    attempt = item.attempts + (0 if outcome.verdict == "deferred" else 1)
+    values: dict[str, Any] = {"lease_owner": None, "lease_until": None, "updated_at": now, "attempts": attempt}
+    if outcome.endpoint:
+        values["endpoint"] = outcome.endpoint[:512]
+    if outcome.verdict == "delivered":
+        values.update(state="delivered", delivered_at=now, last_error=None, last_error_code=None)
+    elif outcome.verdict == "dead":
+        values.update(state="dead", last_error=outcome.detail, last_error_code=outcome.error_code)
+    else:
+        values.update(next_attempt_at=outcome.next_attempt_at or now)
+        if outcome.verdict == "retry":
+            values.update(last_error=outcome.detail, last_error_code=outcome.error_code)
+    await conn.execute(update(outbox).where(outbox.c.id == item.id).values(**values))
+    if outcome.verdict == "deferred":
+        return
+    ok = outcome.verdict == "delivered"
+    detail = f"{item.destination} attempt {attempt}: {outcome.detail or ('delivered' if ok else 'failed')}"
+    if outcome.verdict == "retry" and outcome.next_attempt_at is not None:
+        detail += f"; next attempt at {outcome.next_attempt_at:%H:%M:%S}"
+    elif outcome.verdict == "dead":
+        detail += " (dead-lettered)"
+    data: dict[str, Any] = {"outbox": item.id, "attempt": attempt, "endpoint": outcome.endpoint}
+    if outcome.error_code:
+        data["code"] = outcome.error_code
+    event = AuditEvent(stage="deliver", outcome="ok" if ok else "error", detail=detail, actor=outcome.actor, data=data)
+    await conn.execute(audit_events.insert().values(**event_row(item.message_id, f"deliver:{item.id}", attempt, event)))
+    if ok:
+        await conn.execute(
+            update(messages)
+            .where(messages.c.id == item.message_id, messages.c.state == State.ROUTED.value)
+            .where(_all_documents_delivered(item.message_id))
+            .values(state=State.DELIVERED.value, updated_at=now)
+        )
+    elif outcome.verdict == "dead":
+        await _dead_letter(conn, outcome, attempt, now)
+
+
+async def _dead_letter(conn: AsyncConnection, outcome: AttemptOutcome, attempt: int, now: dt.datetime) -> None:
+    item = outcome.item
+    error = outcome.error or {}
+    await conn.execute(
+        errors.insert().values(
+            message_id=item.message_id,
+            run=f"deliver:{item.id}",
+            seq=attempt,
+            at=now,
+            code=(outcome.error_code or "DELIVERY_FAILED")[:64],
+            type=str(error.get("type", "DeliveryError"))[:64],
+            severity="error",
+            message=f"dead-lettered after {attempt} attempt(s) to {item.destination}: {outcome.detail}",
+            location={},
+            hint=error.get("hint") or "fix the endpoint, then `b2b-gateway messages retry`",
+            details={"outbox": item.id, "endpoint": outcome.endpoint},
+        )
+    )
+    if item.kind == "document":
+        await conn.execute(
+            update(messages)
+            .where(messages.c.id == item.message_id, messages.c.state == State.ROUTED.value)
+            .values(
+                state=State.FAILED.value,
+                updated_at=now,
+                error_count=messages.c.error_count + 1,
+                last_error=f"[{outcome.error_code or 'DELIVERY_FAILED'}] dead-lettered: {outcome.detail}"[:2000],
+            )
+        )
+
+
+async def retry_entries(conn: AsyncConnection, message_ids: Sequence[str], *, actor: str) -> int:
+    """Make the dead (and waiting) entries of ``message_ids`` due now with fresh attempts; returns how many."""
+    now = utcnow()
+    result = await conn.execute(
+        update(outbox)
+        .where(outbox.c.message_id.in_(list(message_ids)), outbox.c.state.in_(["dead", "pending"]))
+        .values(state="pending", attempts=0, next_attempt_at=now, lease_owner=None, lease_until=None, updated_at=now)
+        .returning(outbox.c.message_id)
+    )
+    touched = sorted({row[0] for row in result.all()})
+    for message_id in touched:
+        await conn.execute(
+            update(messages)
+            .where(messages.c.id == message_id, messages.c.state == State.FAILED.value)
+            .values(state=State.ROUTED.value, updated_at=now)
+        )
+        event = AuditEvent(stage="retry", outcome="info", detail="delivery retried", actor=actor)
+        await conn.execute(
+            audit_events.insert().values(**event_row(message_id, f"retry:{now:%Y%m%dT%H%M%S.%f}", 0, event))
+        )
+    return len(touched)
+
+
+async def outbox_counts(conn: AsyncConnection) -> dict[str, int]:
+    """Entries per state, and how many pending ones are due now."""
+    rows = (await conn.execute(select(outbox.c.state, func.count()).group_by(outbox.c.state))).all()
+    counts = {"pending": 0, "delivered": 0, "dead": 0}
+    counts.update({str(state): int(n) for state, n in rows if state})
+    due = await conn.execute(
+        select(func.count()).where(and_(outbox.c.state == "pending", outbox.c.next_attempt_at <= utcnow()))
+    )
+    counts["due"] = int(due.scalar_one())
+    return counts
