@@ -49,3 +49,20 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
     app = build_app(ops, auth)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
         yield Rig(ops, auth, store, queues, client)
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database on the local server (127.0.0.1:5432), dropped afterwards."""
+    import os
+
+    import asyncpg
+
+    name = f"b2b_ops_{os.getpid()}_{os.urandom(3).hex()}"
+    admin = await asyncpg.connect(host="127.0.0.1", port=5432, user="postgres", database="test")
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()

@@ -31,8 +31,10 @@ def ops_settings(tmp: Path, **overrides: object) -> Settings:
     )
 
 
-def write_certificate(path: Path, cn: str, *, days: int, key_passphrase: bytes | None = None) -> None:
-    """A self-signed certificate valid ``days`` from now (negative: expired), and its key beside it."""
+def write_certificate(
+    path: Path, cn: str, *, days: int, key_passphrase: bytes | None = None, with_key: bool = False
+) -> None:
+    """A self-signed certificate valid ``days`` from now (negative: expired), and its key beside it if asked."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
     now = dt.datetime.now(dt.UTC)
@@ -48,6 +50,8 @@ def write_certificate(path: Path, cn: str, *, days: int, key_passphrase: bytes |
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    if not (with_key or key_passphrase):
+        return
     encryption = (
         serialization.BestAvailableEncryption(key_passphrase) if key_passphrase else serialization.NoEncryption()
     )
