@@ -32,6 +32,7 @@ from b2b_gateway.pipeline.message import Direction
 from b2b_gateway.routing.default import DefaultRouter
 from b2b_gateway.runtime.context import build_context
 from b2b_gateway.settings import Settings
+from b2b_gateway.store.queue import SqlQueue
 from b2b_gateway.store.repository import MessageRepository
 from b2b_gateway.store.schema import messages
 from tests.conftest import FIXTURES
@@ -124,6 +125,22 @@ async def seed(live: Live, pipelines: PipelineFactory) -> None:
 
     await live.repo.writer.run(backdate)  # type: ignore[arg-type]
     await live.repo.record_event(live.ids["outbound3"], ACKNOWLEDGED_STAGE, "ok", "CONTRL accepted", actor="MOCKEDI")
+    waiting = [("b2b.in.gateway", 3), ("b2b.out.gateway", 1), ("b2b.in.gateway.dlq", 1)]
+    await SqlQueue(live.repo.db, live.repo.writer).put(
+        [
+            {
+                "queue": queue,
+                "message_id": f"{queue}-{n}",
+                "exchange": "b2b.in",
+                "routing_key": "order.ACME",
+                "content_type": "application/json",
+                "headers": {},
+                "body": doc(ORDER, f"PO-2026-{800 + n:04d}"),
+            }
+            for queue, count in waiting
+            for n in range(count)
+        ]
+    )
 
 
 @asynccontextmanager

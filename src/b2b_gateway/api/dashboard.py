@@ -58,10 +58,22 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["when"] = lambda v: v.strftime("%Y-%m-%d %H:%M:%S") if isinstance(v, dt.datetime) else str(v)[:19]
+    env.filters["when"] = _when
     env.filters["pretty"] = lambda v: json.dumps(v, indent=2, ensure_ascii=False, default=str)
     env.globals["version"] = __version__
     return env
+
+
+def _when(value: object) -> str:
+    """A timestamp (or ISO string) as ``YYYY-MM-DD HH:MM:SS`` in UTC."""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return str(value)
+    if isinstance(value, dt.datetime):
+        return (value.astimezone(dt.UTC) if value.tzinfo else value).strftime("%Y-%m-%d %H:%M:%S")
+    return "–" if value is None else str(value)
 
 
 def _safe_next(target: str | None) -> str:
