@@ -1,13 +1,22 @@
-"""Directory channels: pickup (take a file only when complete) and drop (write a temporary name, then rename)."""
+"""Directory channels: pickup (take a file only when complete) and drop (write a temporary name, then rename).
+
+:class:`DirectorySender` delivers outbox entries into a drop directory, one file per output named by
+its idempotency key, so a repeated delivery rewrites the same file.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["DirectoryDrop", "DirectoryPickup", "PickedFile"]
+from b2b_gateway.errors import DeliveryError
+from b2b_gateway.transport.base import OutboundRequest
+
+__all__ = ["DirectoryDrop", "DirectoryPickup", "DirectorySender", "PickedFile", "drop_name"]
 
 _IGNORED_SUFFIXES = (".tmp", ".part", ".partial", ".filepart", ".crdownload")
 
@@ -19,6 +28,13 @@ class PickedFile:
     path: Path
     name: str
     data: bytes
+    mtime_ns: int = 0
+
+    @property
+    def identity(self) -> str:
+        """What makes this file this file (name, time, content): the seed of its stable message id."""
+        digest = hashlib.sha256(self.data).hexdigest()
+        return f"dir:{self.name}:{self.mtime_ns}:{len(self.data)}:{digest}"
 
 
 @dataclass(slots=True)
@@ -52,7 +68,11 @@ class DirectoryPickup:
 
     def recover(self) -> list[PickedFile]:
         """Files a previous process claimed but did not finish."""
-        return [PickedFile(p, p.name, p.read_bytes()) for p in sorted(self.work.iterdir()) if p.is_file()]
+        return [
+            PickedFile(p, p.name, p.read_bytes(), p.stat().st_mtime_ns)
+            for p in sorted(self.work.iterdir())
+            if p.is_file()
+        ]
 
     def poll(self) -> list[PickedFile]:
         """Claim every complete file in the inbox (oldest first)."""
@@ -78,7 +98,7 @@ class DirectoryPickup:
             except FileNotFoundError:
                 continue  # another process took it
             self._seen.pop(entry.name, None)
-            ready.append(PickedFile(target, entry.name, target.read_bytes()))
+            ready.append(PickedFile(target, entry.name, target.read_bytes(), st.st_mtime_ns))
         for gone in set(self._seen) - current:
             self._seen.pop(gone, None)
         return ready
@@ -108,3 +128,39 @@ class DirectoryDrop:
         final = self.outbox / safe
         os.replace(tmp, final)
         return final
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_EXTENSIONS = {
+    "canonical-json": "json",
+    "json": "json",
+    "ubl": "xml",
+    "cii": "xml",
+    "edifact": "edi",
+    "ubl-json": "json",
+}
+
+
+def drop_name(document_type: str | None, business_key: str | None, key: str, fmt: str) -> str:
+    """``<document_type>-<business_key>-<idempotency key>.<ext>``: one name per output, whoever writes it."""
+    ext = _EXTENSIONS.get(fmt, "dat")
+    safe = _UNSAFE.sub("_", business_key or "doc")[:80]
+    return f"{_UNSAFE.sub('_', document_type or 'document')}-{safe}-{_UNSAFE.sub('_', key)}.{ext}"
+
+
+@dataclass(slots=True)
+class DirectorySender:
+    """Writes each output into the endpoint's directory under its :func:`drop_name`."""
+
+    def file_name(self, request: OutboundRequest) -> str:
+        return drop_name(
+            request.document_type or request.kind, request.business_key, request.idempotency_key, request.format
+        )
+
+    async def send(self, request: OutboundRequest) -> str:
+        target = Path(request.endpoint.address)
+        try:
+            path = DirectoryDrop(target).write(self.file_name(request), request.payload)
+        except OSError as exc:
+            raise DeliveryError(f"cannot write into {target}: {exc.strerror or exc}") from None
+        return f"file {path.name}"

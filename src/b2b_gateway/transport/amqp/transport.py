@@ -1,0 +1,264 @@
+"""The RabbitMQ transport (aio-pika): declared topology, confirms on every publish, manual acks.
+
+* Exchanges are durable topic exchanges; queues are durable quorum queues with a dead-letter exchange
+  each (``Q.dlx`` → ``Q.dead``) and a delivery limit (a message that keeps killing its consumer is
+  dead-lettered by the broker).
+* Delayed retries: a message that meets a transient error is republished to ``Q.retry.<n>``, a
+  quorum queue whose per-queue TTL is the n-th retry delay and whose dead-letter route leads back to
+  ``Q`` (at-least-once dead-lettering); then the original is acknowledged.
+* Publishes wait for the broker's confirm and are ``mandatory``: an unroutable message is an error.
+* Consumers run one task per delivery up to ``prefetch``; the handler acknowledges in the scope of
+  :meth:`~b2b_gateway.transport.base.Delivery.process` (after the store commit).
+* The connection is robust: it reconnects and restores channels, QoS, declarations and consumers.
+  Deliveries in flight when it drops are redelivered by the broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractQueue,
+    AbstractRobustConnection,
+    ExchangeType,
+)
+from aiormq.exceptions import ChannelPreconditionFailed
+
+from b2b_gateway.errors import BrokerTopologyError, BrokerUnavailableError, DeliveryError
+from b2b_gateway.observability.logging import get_logger
+from b2b_gateway.settings import AmqpSettings
+from b2b_gateway.transport.amqp.connection import connect
+from b2b_gateway.transport.base import Delivery, Envelope, Handler, Headers, QueueDepth
+from b2b_gateway.transport.topology import Topology
+
+__all__ = ["AmqpDelivery", "AmqpTransport"]
+
+log = get_logger("b2b_gateway.transport.amqp")
+
+_PUBLISH_ERRORS = (aio_pika.exceptions.AMQPError, ConnectionError, OSError, RuntimeError, TimeoutError)
+
+
+def _message(envelope: Envelope) -> aio_pika.Message:
+    return aio_pika.Message(
+        envelope.body,
+        message_id=envelope.message_id,
+        headers=dict(envelope.headers),
+        content_type=envelope.content_type,
+        correlation_id=envelope.correlation_id,
+        type=envelope.type,
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+    )
+
+
+class AmqpDelivery(Delivery):
+    def __init__(self, transport: AmqpTransport, message: AbstractIncomingMessage, queue: str) -> None:
+        headers = dict(message.headers or {})
+        env = Envelope(
+            body=message.body,
+            message_id=message.message_id or "",
+            routing_key=message.routing_key or "",
+            headers=headers,
+            content_type=message.content_type or "application/octet-stream",
+            correlation_id=message.correlation_id,
+            type=message.type,
+        )
+        topo = transport.topology
+        super().__init__(env, queue, max_attempts=topo.max_attempts, delays_s=topo.delays_s)
+        self._t = transport
+        self.message = message
+
+    @property
+    def redelivered(self) -> bool:
+        return bool(self.message.redelivered)
+
+    def _copy(self, headers: dict[str, Any]) -> Envelope:
+        env = self.envelope
+        clean = {k: v for k, v in headers.items() if not k.startswith("x-death") and not k.startswith("x-first-death")}
+        clean.pop("x-delivery-count", None)
+        return Envelope(
+            env.body, env.message_id, env.routing_key, clean, env.content_type, env.correlation_id, env.type
+        )
+
+    async def _ack(self) -> None:
+        await self.message.ack()
+
+    async def _retry(self, delay_s: float, index: int) -> None:
+        target = Topology.retry_queue_of(self.queue, min(index, len(self._t.topology.retry_delays_ms) - 1))
+        try:
+            await self._t.publish(
+                "", self._copy({**self.envelope.headers, Headers.ATTEMPT: index + 1}), routing_key=target
+            )
+        except (BrokerUnavailableError, DeliveryError):
+            await self.message.nack(requeue=True)
+            return
+        await self.message.ack()
+
+    async def _dead_letter(self, reason: str) -> None:
+        headers = {**self.envelope.headers, Headers.REASON: reason, Headers.DEAD_FROM: self.queue}
+        try:
+            await self._t.publish(Topology.dead_exchange_of(self.queue), self._copy(headers))
+        except (BrokerUnavailableError, DeliveryError):
+            await self.message.reject(requeue=False)  # the queue's dead-letter exchange takes it, without reason
+            return
+        await self.message.ack()
+
+    async def _release(self) -> None:
+        await self.message.nack(requeue=True)
+
+
+class AmqpTransport:
+    """The queue transport over RabbitMQ."""
+
+    name = "amqp"
+
+    def __init__(
+        self, settings: AmqpSettings, topology: Topology | None = None, *, connection_name: str = "b2b-gateway"
+    ) -> None:
+        self.settings = settings
+        self.topology = topology or Topology.from_settings(settings)
+        self.connection_name = connection_name
+        self.connection: AbstractRobustConnection | None = None
+        self._publish_channel: AbstractChannel | None = None
+        self._exchanges: dict[str, AbstractExchange] = {}
+        self._consumers: list[tuple[AbstractQueue, str]] = []
+        self._inflight: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        if self.connection is not None:
+            return
+        self.connection = await connect(self.settings, name=self.connection_name)
+        try:
+            channel = await self.connection.channel(publisher_confirms=True, on_return_raises=True)
+            await self._declare(channel)
+        except ChannelPreconditionFailed as exc:
+            await self.close()
+            raise BrokerTopologyError(
+                f"the broker's topology differs from the gateway's: {exc}",
+                hint="delete the conflicting queue or exchange, or configure other names under [amqp]",
+            ) from None
+        self._publish_channel = channel
+
+    async def _declare(self, channel: AbstractChannel) -> None:
+        topo = self.topology
+        quorum: dict[str, Any] = {"x-queue-type": "quorum"}
+        for name in topo.exchanges:
+            self._exchanges[name] = await channel.declare_exchange(name, ExchangeType.TOPIC, durable=True)
+        self._exchanges[topo.exchange_dead] = await channel.declare_exchange(
+            topo.exchange_dead, ExchangeType.FANOUT, durable=True
+        )
+        await channel.declare_queue(topo.queue_dead, durable=True, arguments=quorum)
+        for queue in topo.consumed:
+            dlx = await channel.declare_exchange(topo.dead_exchange_of(queue), ExchangeType.FANOUT, durable=True)
+            self._exchanges[dlx.name] = dlx
+            dead = await channel.declare_queue(topo.dead_queue_of(queue), durable=True, arguments=quorum)
+            await dead.bind(dlx, routing_key="")
+            args: dict[str, Any] = {
+                **quorum,
+                "x-dead-letter-exchange": dlx.name,
+                "x-delivery-limit": topo.delivery_limit,
+            }
+            await channel.declare_queue(queue, durable=True, arguments=args)
+            for index, delay in enumerate(topo.retry_delays_ms):
+                retry_args: dict[str, Any] = {
+                    **quorum,
+                    "x-message-ttl": int(delay),
+                    "x-dead-letter-exchange": "",
+                    "x-dead-letter-routing-key": queue,
+                    "x-dead-letter-strategy": "at-least-once",
+                    "x-overflow": "reject-publish",
+                }
+                await channel.declare_queue(topo.retry_queue_of(queue, index), durable=True, arguments=retry_args)
+        for binding in topo.bindings:
+            bound = await channel.declare_queue(binding.queue, passive=True)
+            await bound.bind(
+                self._exchanges[binding.exchange],
+                routing_key="" if binding.exchange == topo.exchange_dead else binding.pattern,
+            )
+
+    async def publish(self, exchange: str, envelope: Envelope, *, routing_key: str | None = None) -> None:
+        """Publish with a confirm; ``exchange`` may be ``""`` (the default exchange, routing key = queue).
+
+        Raises:
+            BrokerUnavailableError: no connection, or the broker did not confirm (the caller retries).
+            DeliveryError: the broker refused the message or could not route it.
+        """
+        if self._publish_channel is None:
+            raise BrokerUnavailableError("the AMQP transport is not started")
+        key = envelope.routing_key if routing_key is None else routing_key
+        try:
+            target = self._exchanges.get(exchange) if exchange else self._publish_channel.default_exchange
+            if target is None:
+                target = await self._publish_channel.get_exchange(exchange, ensure=False)
+                self._exchanges[exchange] = target
+            await target.publish(_message(envelope), routing_key=key, mandatory=True, timeout=30)
+        except aio_pika.exceptions.PublishError as exc:
+            raise DeliveryError(
+                f"the broker could not route the message to {exchange!r} with key {key!r}: {exc}"
+            ) from None
+        except aio_pika.exceptions.DeliveryError as exc:
+            raise DeliveryError(f"the broker refused the message for {exchange!r}: {exc}") from None
+        except _PUBLISH_ERRORS as exc:
+            raise BrokerUnavailableError(
+                f"publish to {exchange!r} not confirmed: {type(exc).__name__}: {exc}"
+            ) from None
+
+    async def consume(self, queue: str, handler: Handler, *, prefetch: int) -> None:
+        assert self.connection is not None, "start() first"
+        channel = await self.connection.channel(publisher_confirms=False)
+        await channel.set_qos(prefetch_count=max(1, prefetch))
+        declared = await channel.declare_queue(queue, passive=True)
+
+        async def on_message(message: AbstractIncomingMessage) -> None:
+            task = asyncio.current_task()
+            if task is not None:
+                self._inflight.add(task)
+            try:
+                await handler(AmqpDelivery(self, message, queue))
+            finally:
+                if task is not None:
+                    self._inflight.discard(task)
+
+        tag = await declared.consume(on_message, no_ack=False)
+        self._consumers.append((declared, tag))
+
+    async def stop_consuming(self) -> None:
+        for queue, tag in self._consumers:
+            with contextlib.suppress(*_PUBLISH_ERRORS):
+                await queue.cancel(tag)
+        self._consumers = []
+        if self._inflight:
+            await asyncio.gather(*list(self._inflight), return_exceptions=True)
+
+    async def close(self) -> None:
+        await self.stop_consuming()
+        if self.connection is not None:
+            with contextlib.suppress(*_PUBLISH_ERRORS):
+                await self.connection.close()
+        self.connection = None
+        self._publish_channel = None
+        self._exchanges = {}
+
+    async def depths(self) -> list[QueueDepth]:
+        """Ready messages and consumers per queue (AMQP does not report unacknowledged counts)."""
+        assert self.connection is not None, "start() first"
+        out: list[QueueDepth] = []
+        channel = await self.connection.channel()
+        try:
+            for name in self.topology.all_queues():
+                try:
+                    q = await channel.declare_queue(name, passive=True)
+                except aio_pika.exceptions.ChannelClosed:
+                    channel = await self.connection.channel()
+                    continue
+                result = q.declaration_result
+                out.append(QueueDepth(queue=name, ready=result.message_count or 0, consumers=result.consumer_count))
+        finally:
+            with contextlib.suppress(*_PUBLISH_ERRORS):
+                await channel.close()
+        return out
