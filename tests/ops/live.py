@@ -125,7 +125,7 @@ async def seed(live: Live, pipelines: PipelineFactory) -> None:
 
     await live.repo.writer.run(backdate)  # type: ignore[arg-type]
     await live.repo.record_event(live.ids["outbound3"], ACKNOWLEDGED_STAGE, "ok", "CONTRL accepted", actor="MOCKEDI")
-    waiting = [("b2b.in.gateway", 3), ("b2b.out.gateway", 1), ("b2b.in.gateway.dlq", 1)]
+    waiting = [("b2b.in.gateway", 3), ("b2b.out.gateway", 1), ("b2b.in.gateway.dead", 1)]
     await SqlQueue(live.repo.db, live.repo.writer).put(
         [
             {

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from b2b_gateway.api.app import create_app
 from b2b_gateway.cli.app import app as cli_app
 from b2b_gateway.settings import AmqpSettings, HttpSettings, Settings
+from b2b_gateway.transport.topology import Topology
 from tests.conftest import ROOT
 from tests.ops.conftest import Rig
 
@@ -115,14 +116,17 @@ def test_images_and_commands_match_the_package() -> None:
 
 def test_rabbitmq_definitions_and_scaling_match_the_settings() -> None:
     definitions = json.loads((DEPLOY / "rabbitmq/definitions.json").read_text())
-    exchanges = {e["name"] for e in definitions["exchanges"]}
+    exchanges = {e["name"]: e["type"] for e in definitions["exchanges"]}
     amqp = AmqpSettings()
-    assert {amqp.exchange_in, amqp.exchange_out, amqp.exchange_erp} <= exchanges
+    topology = Topology.from_settings(amqp)
+    assert exchanges == {**dict.fromkeys(topology.exchanges, "topic"), topology.exchange_dead: "fanout"}
+    assert all(e["durable"] and e["vhost"] == "b2b" for e in definitions["exchanges"])
     assert "load_definitions = /etc/rabbitmq/definitions.json" in (DEPLOY / "rabbitmq/rabbitmq.conf").read_text()
     scaled = next(d for d in docs("k8s/scaledobject.yaml") if d["kind"] == "ScaledObject")
     assert scaled["spec"]["scaleTargetRef"]["name"] == k8s("Deployment")["metadata"]["name"]
     (trigger,) = scaled["spec"]["triggers"]
     assert trigger["type"] == "rabbitmq" and trigger["metadata"]["mode"] == "QueueLength"
+    assert trigger["metadata"]["queueName"] == amqp.queue_in == topology.queue_in
     kustomization = docs("k8s/kustomization.yaml")[0]
     assert sorted(kustomization["resources"]) == sorted(
         p.name for p in (DEPLOY / "k8s").glob("*.yaml") if p.name != "kustomization.yaml"

@@ -1,7 +1,7 @@
 """Queue depths for operations: the embedded queue's table, or RabbitMQ's queues (passive declares).
 
-A queue whose name ends in ``.dlq``, ``.dead`` or ``.dead-letter`` (or that the broker dead-letters
-into) is shown as a dead-letter queue.
+A queue whose name ends in ``.dead`` (the topology's dead-letter queues, and ``b2b.dead``), ``.dlq``
+or ``.dead-letter`` is shown as a dead-letter queue.
 """
 
 from __future__ import annotations

@@ -21,18 +21,18 @@ from b2b_gateway.observability.metrics import GatewayMetrics
 from b2b_gateway.partners.directory import PartnerDirectory
 from b2b_gateway.settings import Settings, read_secret
 from b2b_gateway.store.repository import MessageRepository
+from b2b_gateway.transport.topology import Topology
 
 __all__ = ["operations_for", "queue_monitor"]
 
 
 def queue_monitor(settings: Settings, repo: MessageRepository) -> QueueMonitor:
     """RabbitMQ's queues when a broker is configured, else the embedded queue in the store."""
-    amqp = settings.amqp
-    if amqp.url is None:
+    if settings.amqp.url is None:
         return EmbeddedQueues(repo)
-    names = [amqp.queue_in, amqp.queue_out, *([amqp.queue_erp] if amqp.queue_erp else [])]
-    names += [f"{name}.dlq" for name in (amqp.queue_in, amqp.queue_out)]
-    return RabbitQueues(amqp.url.get_secret_value(), names)
+    topology = Topology.from_settings(settings.amqp)
+    names = [q for q in topology.all_queues() if ".retry." not in q]
+    return RabbitQueues(settings.amqp.url.get_secret_value(), names)
 
 
 def operations_for(

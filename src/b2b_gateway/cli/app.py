@@ -66,13 +66,14 @@ def settings_of(ctx: typer.Context) -> Settings:
 
 
 def _register() -> None:
-    from b2b_gateway.cli import documents, run, schema, users
+    from b2b_gateway.cli import documents, run, schema, status, users
 
     app.command("translate")(documents.translate)
     app.command("validate")(documents.validate)
     app.command("run")(run.run)
     app.add_typer(schema.app, name="schema")
     app.add_typer(users.app, name="users")
+    app.command("status")(status.status)
 
 
 _register()
