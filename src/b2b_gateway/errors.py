@@ -19,7 +19,8 @@ The tree (a test keeps this drawing equal to the classes below)::
     │   ├── KeyStoreError
     │   ├── RoutingConfigError
     │   ├── StoreSchemaError
-    │   └── BrokerTopologyError
+    │   ├── BrokerTopologyError
+    │   └── OfficialSchemaError
     ├── DocumentError
     │   ├── DocumentRejected
     │   ├── InputTooLargeError
@@ -123,6 +124,7 @@ __all__ = [
     "MappingError",
     "MissingError",
     "NotFoundError",
+    "OfficialSchemaError",
     "OperationError",
     "PartnerConfigError",
     "PartnerError",
@@ -198,6 +200,8 @@ class Location:
     xpath: str | None = None
     json_pointer: str | None = None
     field: str | None = None
+    mapping: str | None = None
+    """The mapping rule involved, as ``file:line:column`` (the file that says how to map, not the input)."""
 
     def merge(self, other: Location | None) -> Location:
         """Fill the fields this location lacks from ``other`` (self wins)."""
@@ -232,6 +236,8 @@ class Location:
             parts.append(f"line {self.line}" + (f", column {self.column}" if self.column is not None else ""))
         elif self.offset is not None:
             parts.append(f"byte {self.offset}")
+        if self.mapping:
+            parts.append(f"mapping rule {self.mapping}")
         return ", ".join(parts) if parts else "(no location)"
 
     def to_dict(self) -> dict[str, Any]:
@@ -381,6 +387,13 @@ class BrokerTopologyError(ConfigurationError):
     """An exchange or queue on the broker exists with other arguments than the gateway declares."""
 
     code = "CONFIG_BROKER_TOPOLOGY"
+
+
+class OfficialSchemaError(ConfigurationError):
+    """The official schemas or rules (UBL 2.1 XSD, CII D16B XSD, EN 16931 XSLT) are missing, incomplete or
+    fail their checksum; as a warning, it says which validation is off."""
+
+    code = "CONFIG_OFFICIAL_SCHEMAS"
 
 
 # --- the partner's document ----------------------------------------------------------------------

@@ -66,12 +66,16 @@ def settings_of(ctx: typer.Context) -> Settings:
 
 
 def _register() -> None:
-    from b2b_gateway.cli import documents, run, schema, status, users
+    from b2b_gateway.cli import doctor, documents, mappings, partners, run, schema, schemas, status, users
 
     app.command("translate")(documents.translate)
     app.command("validate")(documents.validate)
     app.command("run")(run.run)
     app.add_typer(schema.app, name="schema")
+    app.add_typer(schemas.app, name="schemas")
+    app.command("doctor")(doctor.doctor)
+    app.add_typer(partners.app, name="partners")
+    app.add_typer(mappings.app, name="mappings")
     app.add_typer(users.app, name="users")
     app.command("status")(status.status)
 

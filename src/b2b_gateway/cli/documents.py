@@ -23,6 +23,7 @@ FORMAT_ALIASES = {
     "ubl": "ubl",
     "json": "json",
     "cii": "cii",
+    "ubl-json": "ubl-json",
 }
 _OK = {State.CHECKED, State.VALIDATED, State.MAPPED, State.SPLIT}
 
@@ -74,7 +75,7 @@ def translate(
     input: InputArg,
     partner: PartnerOpt = None,
     to: Annotated[
-        str, typer.Option("--to", "-t", help="Output format: canonical, edifact, ubl, cii or json")
+        str, typer.Option("--to", "-t", help="Output format: canonical, edifact, ubl, ubl-json, cii or json")
     ] = "canonical",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout")] = None,
     json_errors: Annotated[bool, typer.Option("--json-errors", help="Errors as a JSON array on stderr")] = False,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 from b2b_gateway.errors import Location, UnknownFormatError
 from b2b_gateway.formats.detect import detect_syntax
+from b2b_gateway.mapping.catalog import MappingSource
 from b2b_gateway.mapping.codec import DocumentCodec
 
 __all__ = ["CodecRegistry", "default_registry"]
@@ -54,8 +56,31 @@ class CodecRegistry:
         )
 
 
-def default_registry() -> CodecRegistry:
-    """Every codec that ships with the gateway, most specific first."""
-    from b2b_gateway.mapping.canonical_json import CanonicalJsonCodec
+def default_registry(mappings: MappingSource | None = None, *, schemas_dir: Path | None = None) -> CodecRegistry:
+    """Every codec that ships with the gateway, most specific first.
 
-    return CodecRegistry([CanonicalJsonCodec()])
+    Args:
+        mappings: the partner repository (or a mapping catalog); enables the mapping-driven codecs
+            (EDIFACT through mapping files, partner JSON). Partner JSON comes last, since it is
+            recognised by its partners' mapping files rather than by a marker.
+        schemas_dir: where ``b2b-gateway schemas install`` put the official schemas and rules
+            (``settings.paths.installed_schemas``); without it XSD and EN 16931 validation are off.
+    """
+    from b2b_gateway.formats.xml.xsd import OfficialValidators
+    from b2b_gateway.mapping.canonical_json import CanonicalJsonCodec
+    from b2b_gateway.mapping.cii.codec import CiiCodec
+    from b2b_gateway.mapping.ubl.codec import UblCodec
+    from b2b_gateway.mapping.ubl.json_codec import UblJsonCodec
+
+    validators = OfficialValidators(schemas_dir)
+    registry = CodecRegistry(
+        [CanonicalJsonCodec(), UblJsonCodec(validators), UblCodec(validators), CiiCodec(validators)]
+    )
+    if mappings is not None:
+        from b2b_gateway.mapping.edifact_text import StandInEdifactCodec
+        from b2b_gateway.mapping.partner_json import PartnerJsonCodec
+
+        if "edifact" not in registry.names():
+            registry.add(StandInEdifactCodec(mappings))
+        registry.add(PartnerJsonCodec(mappings))
+    return registry

@@ -1,0 +1,350 @@
+"""The mapping engine: runs a compiled mapping inbound (partner tree -> canonical data) or outbound.
+
+Inbound, the engine walks the mapping like the canonical document it produces: groups select scopes
+and loops in the partner tree, values read paths and transform them. Outbound, it walks the canonical
+document with the same rules and writes each value where its path says, creating scopes and
+qualifiers. Every problem is collected (not only the first) as a ``MappingError`` whose location has
+both the mapping rule (``Location.mapping``) and the place in the partner document.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from b2b_gateway.errors import GatewayError, Location, MappingConfigError, MappingError
+from b2b_gateway.mapping.plan import CompiledMapping, PCondition, PGroup, PList, PNode, PValue
+from b2b_gateway.mapping.transforms import (
+    FunctionContext,
+    date_in,
+    date_out,
+    decimal_in,
+    decimal_out,
+    split_text,
+)
+
+__all__ = ["MappingRun", "condition_holds", "map_inbound", "map_outbound"]
+
+_EMPTY: tuple[Any, ...] = (None, "", [], {})
+
+
+class MappingRun:
+    """One application of a mapping; collects errors and where each canonical value came from."""
+
+    def __init__(self, mapping: CompiledMapping) -> None:
+        self.mapping = mapping
+        self.syntax = mapping.syntax
+        self.errors: list[GatewayError] = []
+        self.sources: dict[str, Location] = {}
+        """Canonical JSON pointer -> where its value was read (inbound)."""
+        self.root: Any = None
+        """The canonical document (outbound), for rules whose ``field`` starts with ``/``."""
+
+    def error(self, message: str, node: PNode, where: Location | None = None, *, hint: str | None = None) -> None:
+        loc = replace(where or Location(), mapping=node.at, field=node.field or None)
+        self.errors.append(MappingError(message, location=loc, hint=hint))
+
+
+# -- conditions --------------------------------------------------------------------------------------
+
+
+def _lookup(obj: Any, dotted: str) -> Any:
+    current = obj
+    for part in dotted.split("."):
+        if isinstance(current, dict):
+            current = current.get(part)
+        else:
+            return None
+    return current
+
+
+def condition_holds(run: MappingRun, cond: PCondition, context: Any, *, inbound: bool, current: Any = None) -> bool:
+    """Whether ``cond`` holds: ``path`` tests the partner side inbound, ``field`` the canonical side outbound."""
+    if cond.all and not all(condition_holds(run, c, context, inbound=inbound, current=current) for c in cond.all):
+        return False
+    if cond.any and not any(condition_holds(run, c, context, inbound=inbound, current=current) for c in cond.any):
+        return False
+    if inbound and cond.path is not None:
+        values = [h.value or "" for h in run.syntax.values(context, cond.path)]
+        present = bool(values) or (cond.exists is not None and bool(run.syntax.nodes(context, cond.path)))
+    elif not inbound and cond.field is not None:
+        found = _lookup(current, cond.field)
+        values = [] if found in _EMPTY else [str(v) for v in (found if isinstance(found, list) else [found])]
+        present = found not in _EMPTY
+    else:
+        return True
+    if cond.exists is not None and present != cond.exists:
+        return False
+    if cond.equals is not None and not any(v in cond.equals for v in values):
+        return False
+    if cond.not_equals is not None and any(v in cond.not_equals for v in values):
+        return False
+    return not (cond.matches is not None and not any(re.fullmatch(cond.matches, v) for v in values))
+
+
+# -- inbound -----------------------------------------------------------------------------------------
+
+
+def _typed(run: MappingRun, rule: PValue, value: Any, where: Location) -> Any:
+    if rule.type in ("decimal", "integer") and not isinstance(value, Decimal | int):
+        try:
+            number = Decimal(decimal_in(str(value), rule.decimal or "auto"))
+        except MappingError as exc:
+            run.error(f"{rule.field or rule.name}: wrong type: {exc.message} (expected a {rule.type})", rule, where)
+            return None
+        if rule.type == "integer":
+            if number != number.to_integral_value():
+                run.error(f"{rule.field}: wrong type: {value!r} is not a whole number", rule, where)
+                return None
+            return int(number)
+        return format(number, "f")
+    if rule.type == "boolean":
+        return str(value).strip().lower() in ("true", "1", "y", "yes")
+    return value
+
+
+def _read_in(run: MappingRun, rule: PValue, context: Any) -> tuple[Any, Location | None]:
+    hits = []
+    for path in rule.paths:
+        found = run.syntax.values(context, path)
+        hits.extend(found if rule.all else found[:1])
+    if not hits:
+        return None, None
+    sep = rule.text.separator if rule.text else " "
+    text = sep.join(h.value or "" for h in hits) if len(hits) > 1 else hits[0].value
+    return text, hits[0].location
+
+
+def _value_in(run: MappingRun, rule: PValue, context: Any, pointer: str) -> Any:
+    if rule.direction == "outbound":
+        return None
+    if rule.when is not None and not condition_holds(run, rule.when, context, inbound=True):
+        return None
+    value: Any
+    if rule.const is not None:
+        value, where = rule.const, run.syntax.locate(context)
+    else:
+        value, where_found = _read_in(run, rule, context)
+        where = where_found or run.syntax.locate(context)
+        if value is None:
+            if rule.default is not None:
+                value = rule.default
+            elif rule.required:
+                paths = " or ".join(rule.texts) or "(no path)"
+                run.error(f"required value {rule.field} is missing: nothing at {paths}", rule, where)
+                return None
+            elif rule.fn_in is None:
+                return None
+    try:
+        if rule.date is not None and value is not None:
+            fmt: str = rule.date.format
+            if rule.format_at is not None:
+                holder = run.syntax.values(context, rule.paths[0])[0].holder if rule.paths else context
+                fmt = (run.syntax.read(holder, rule.format_at) or fmt) if holder is not None else fmt
+            value = date_in(str(value), fmt, rule.date.part)
+        if rule.decimal is not None and rule.type == "string":
+            value = decimal_in(str(value), rule.decimal)
+        if rule.table is not None and value is not None:
+            value = rule.table.translate(str(value), reverse=False, unknown=rule.unknown)
+        if rule.factor is not None and value is not None:
+            value = format(Decimal(decimal_in(str(value))) * rule.factor, "f")
+        if rule.fn_in is not None:
+            value = rule.fn_in(value, _fn_context(run, rule, context, "inbound"))
+    except MappingError as exc:
+        run.error(f"{rule.field}: {exc.message}", rule, where)
+        return None
+    except (InvalidOperation, ValueError) as exc:
+        run.error(f"{rule.field}: {exc}", rule, where)
+        return None
+    if value is not None and rule.const is None:
+        run.sources[pointer] = where
+    return _typed(run, rule, value, where) if value is not None else None
+
+
+def _fn_context(run: MappingRun, rule: PValue, context: Any, direction: str) -> FunctionContext:
+    def read(text: str) -> str | None:
+        try:
+            path, _ = run.syntax.compile(text, rule.scope)
+        except MappingConfigError:
+            return None
+        hits = run.syntax.values(context, path) if direction == "inbound" else []
+        return hits[0].value if hits else None
+
+    return FunctionContext(direction, rule.field, read, rule.at)
+
+
+def _group_object(run: MappingRun, group: PGroup, context: Any, pointer: str) -> dict[str, Any] | None:
+    out: dict[str, Any] = {}
+    found = False
+    for key, child in group.fields:
+        value = _node_in(run, child, context, f"{pointer}/{key}")
+        if value not in _EMPTY and not key.startswith("_"):
+            out[key] = value
+            found = found or not (isinstance(child, PValue) and child.const is not None)
+    return out if found else None
+
+
+def _node_in(run: MappingRun, node: PNode, context: Any, pointer: str) -> Any:
+    if isinstance(node, PValue):
+        return _value_in(run, node, context, pointer)
+    if isinstance(node, PList):
+        items: list[Any] = []
+        for item in node.items:
+            value = _node_in(run, item, context, f"{pointer}/{len(items)}")
+            if isinstance(item, PGroup) and item.each is not None and isinstance(value, list):
+                items.extend(value)
+            elif value not in _EMPTY:
+                items.append(value)
+        return items
+    if node.direction == "outbound":
+        return None
+    if node.when is not None and not condition_holds(run, node.when, context, inbound=True):
+        return None
+    if node.each is not None:
+        result: list[Any] = []
+        for scope in run.syntax.nodes(context, node.each):
+            where = f"{pointer}/{len(result)}"
+            value = _node_in(run, node.value, scope, where) if node.value else _group_object(run, node, scope, where)
+            if value not in _EMPTY:
+                result.append(value)
+        if not result and node.required:
+            run.error(f"required {node.field}: nothing at {node.scope_text}", node, run.syntax.locate(context))
+        return result
+    if node.scope is not None:
+        found = run.syntax.nodes(context, node.scope)
+        if not found:
+            if node.required:
+                run.error(
+                    f"required {node.field} is missing: nothing at {node.scope_text}", node, run.syntax.locate(context)
+                )
+            return None
+        context = found[0]
+    return _group_object(run, node, context, pointer)
+
+
+def map_inbound(mapping: CompiledMapping, tree: Any) -> tuple[dict[str, Any], MappingRun]:
+    """Canonical data (a dict, not yet validated) from the partner's ``tree``, and the run's errors."""
+    run = MappingRun(mapping)
+    data = _group_object(run, mapping.root, tree, "") or {}
+    data.setdefault("document_type", mapping.document)
+    return data, run
+
+
+# -- outbound ----------------------------------------------------------------------------------------
+
+
+def _text_out(run: MappingRun, rule: PValue, value: Any, context: Any) -> str | None:
+    try:
+        if rule.fn_out is not None:
+            value = rule.fn_out(value, _fn_context(run, rule, context, "outbound"))
+            if value is None:
+                return None
+        if rule.factor is not None:
+            value = format(Decimal(str(value)) / rule.factor, "f")
+        if rule.table is not None:
+            value = rule.table.translate(str(value), reverse=True, unknown=rule.unknown)
+        if rule.date is not None:
+            fmt = rule.date.write or (rule.date.format if rule.date.format not in ("auto",) else "102")
+            current = run.syntax.read(context, rule.paths[0]) if rule.paths and fmt == "718" else None
+            value = date_out(str(value), fmt, rule.date.part, current)
+        if rule.decimal is not None or rule.type == "decimal":
+            value = decimal_out(value, rule.decimal or ".")
+    except MappingError as exc:
+        run.error(f"{rule.field}: {exc.message}", rule, Location(field=rule.field))
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return None if value is None else str(value)
+
+
+def _value_out(run: MappingRun, rule: PValue, context: Any, current: Any, *, item: bool = False) -> None:
+    if rule.direction == "inbound" or not rule.paths:
+        return
+    if rule.when is not None and not condition_holds(run, rule.when, context, inbound=False, current=current):
+        return
+    name = rule.source or rule.name
+    if name.startswith("/"):
+        value = rule.const if rule.const is not None else _lookup(run.root, name[1:])
+    else:
+        value = rule.const if rule.const is not None else (current if item else _lookup(current, name))
+    if value in _EMPTY:
+        value = rule.default
+    if value in _EMPTY:
+        if rule.required:
+            run.error(f"required value {rule.field} is missing from the canonical document", rule, Location())
+        return
+    text = _text_out(run, rule, value, context)
+    if text is None:
+        return
+    try:
+        if rule.all:
+            for piece in split_text(
+                text, rule.text.width if rule.text else None, rule.text.max_parts if rule.text else None
+            ):
+                run.syntax.append(context, rule.paths[0], piece)
+            return
+        pieces = split_text(text, rule.text.width, rule.text.max_parts) if rule.text and len(rule.paths) > 1 else [text]
+        put = getattr(run.syntax, "put", None)
+        if put is not None and rule.type in ("decimal", "integer") and len(pieces) == 1:
+            put(context, rule.paths[0], int(pieces[0]) if rule.type == "integer" else Decimal(pieces[0]))
+            return
+        for path, piece in zip(rule.paths, pieces, strict=False):
+            run.syntax.write(context, path, piece)
+        if rule.format_at is not None and rule.date is not None:
+            fmt = rule.date.write or (rule.date.format if rule.date.format != "auto" else "102")
+            run.syntax.write(run.syntax.holder(context, rule.paths[0]), rule.format_at, fmt)
+    except MappingConfigError as exc:
+        run.error(f"{rule.field}: cannot write at {rule.texts[0]}: {exc.message}", rule)
+
+
+def _node_out(run: MappingRun, node: PNode, context: Any, current: Any, *, item: bool = False) -> None:
+    if isinstance(node, PValue):
+        _value_out(run, node, context, current, item=item)
+        return
+    value = current if item else (_lookup(current, node.name) if node.name else current)
+    if isinstance(node, PList):
+        values = value if isinstance(value, list) else []
+        for i, rule in enumerate(node.items):
+            if isinstance(rule, PGroup) and rule.each is not None:
+                _node_out(run, rule, context, values, item=True)
+            elif i < len(values):
+                _node_out(run, rule, context, values[i], item=True)
+        return
+    if node.direction == "inbound":
+        return
+    if node.when is not None and not condition_holds(run, node.when, context, inbound=False, current=value):
+        return
+    if value in _EMPTY:
+        if node.required:
+            run.error(f"required {node.field} is missing from the canonical document", node)
+        return
+    try:
+        if node.each is not None:
+            for entry in value if isinstance(value, list) else [value]:
+                scope = run.syntax.scope(context, node.each, new=True)
+                if node.value is not None:
+                    _node_out(run, node.value, scope, entry, item=True)
+                else:
+                    _fields_out(run, node, scope, entry)
+            return
+        scope = run.syntax.scope(context, node.scope, new=False) if node.scope is not None else context
+    except MappingConfigError as exc:
+        run.error(f"{node.field}: cannot create {node.scope_text}: {exc.message}", node)
+        return
+    _fields_out(run, node, scope, value)
+
+
+def _fields_out(run: MappingRun, group: PGroup, context: Any, current: Any) -> None:
+    for _key, child in group.fields:
+        _node_out(run, child, context, current)
+
+
+def map_outbound(mapping: CompiledMapping, data: dict[str, Any]) -> tuple[Any, MappingRun]:
+    """The partner's tree built from canonical ``data`` (``model_dump(mode='json')``), and the run."""
+    run = MappingRun(mapping)
+    run.root = data
+    tree = mapping.syntax.new_document()
+    _fields_out(run, mapping.root, tree, data)
+    return tree, run
