@@ -14,6 +14,7 @@ from b2b_gateway.api.wiring import operations_for
 from b2b_gateway.cli.app import settings_of
 from b2b_gateway.cli.output import print_errors, print_json
 from b2b_gateway.errors import GatewayError
+from b2b_gateway.runtime.context import load_repository
 from b2b_gateway.settings import Settings
 from b2b_gateway.store.repository import MessageRepository
 
@@ -23,7 +24,7 @@ __all__ = ["render_status", "status"]
 async def _collect(settings: Settings, hours: int) -> tuple[dict[str, str], Overview]:
     repo = await MessageRepository.open(settings)
     try:
-        ops = operations_for(settings, repo)
+        ops = operations_for(settings, repo, partners=load_repository(settings).directory)
         return await ops.readiness(), await ops.overview(hours=hours)
     finally:
         await repo.close()
