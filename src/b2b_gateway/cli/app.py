@@ -66,7 +66,20 @@ def settings_of(ctx: typer.Context) -> Settings:
 
 
 def _register() -> None:
-    from b2b_gateway.cli import doctor, documents, mappings, partners, run, schema, schemas, status, users
+    from b2b_gateway.cli import (
+        db,
+        doctor,
+        documents,
+        mappings,
+        messages,
+        partners,
+        queues,
+        run,
+        schema,
+        schemas,
+        status,
+        users,
+    )
 
     app.command("translate")(documents.translate)
     app.command("validate")(documents.validate)
@@ -76,6 +89,9 @@ def _register() -> None:
     app.command("doctor")(doctor.doctor)
     app.add_typer(partners.app, name="partners")
     app.add_typer(mappings.app, name="mappings")
+    app.add_typer(messages.app, name="messages")
+    app.command("queues")(queues.queues)
+    app.add_typer(db.app, name="db")
     app.add_typer(users.app, name="users")
     app.command("status")(status.status)
 

@@ -8,8 +8,11 @@ from typing import Annotated
 
 import typer
 
+from b2b_gateway.api.app import create_app
 from b2b_gateway.cli.app import settings_of
-from b2b_gateway.runtime.embedded import EmbeddedGateway
+from b2b_gateway.cli.output import print_errors
+from b2b_gateway.errors import GatewayError
+from b2b_gateway.runtime.gateway import Gateway
 
 __all__ = ["run"]
 
@@ -19,11 +22,12 @@ def run(
     once: Annotated[bool, typer.Option("--once", help="Process what is waiting, then exit")] = False,
 ) -> None:
     """Start the gateway. With nothing configured: files dropped into ./var/in/ come out as canonical
-    JSON in ./var/erp/."""
+    JSON in ./var/erp/. With B2B_AMQP__URL set, it works on RabbitMQ."""
     settings = settings_of(ctx)
-    gateway = EmbeddedGateway(settings)
+    gateway = Gateway(settings, app_factory=create_app)
+    where = "RabbitMQ" if settings.amqp.url else "the embedded queue"
     typer.echo(
-        f"b2b-gateway running: drop documents into {settings.inbox}/, canonical JSON appears in "
+        f"b2b-gateway running on {where}: drop documents into {settings.inbox}/, canonical JSON appears in "
         f"{settings.erp_outbox}/ (Ctrl-C stops)",
         err=True,
     )
@@ -38,4 +42,8 @@ def run(
             loop.add_signal_handler(sig, stop.set)
         await gateway.serve(stop)
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except GatewayError as exc:
+        print_errors([exc])
+        raise typer.Exit(1) from None

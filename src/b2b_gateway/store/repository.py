@@ -54,15 +54,19 @@ from b2b_gateway.store.schema import (
 )
 from b2b_gateway.store.writer import GroupWriter
 
-__all__ = ["RESENDABLE", "EnqueueResult", "MessageRepository"]
+__all__ = ["RESENDABLE", "STALLED", "EnqueueResult", "MessageRepository"]
 
 RESENDABLE = frozenset(
     {State.REJECTED, State.FAILED, State.QUARANTINED, State.PARKED, State.DUPLICATE, State.CANCELLED}
 )
 """States of an earlier message that let a resend of the same document through the duplicate check."""
 
+STALLED = dt.timedelta(minutes=15)
+"""An earlier copy still in progress but untouched this long was given up (its input was answered 503)."""
+
 _KEEP_STATES = [State.DELIVERED.value, State.FAILED.value]
 _PROGRESS_STATES = [s.value for s in State if s not in {State.DELIVERED, State.FAILED} and s not in RESENDABLE]
+_STALLABLE = frozenset(s.value for s in State if s.value in _PROGRESS_STATES) - {"split", "stored", "routed"}
 
 
 @dataclass(slots=True)
@@ -260,14 +264,18 @@ class MessageRepository:
                 owner = (await conn.execute(select(dedup.c.message_id).where(pk))).scalar_one()
                 if owner == message.id:
                     continue
-                state = (await conn.execute(select(messages.c.state).where(messages.c.id == owner))).scalar()
-                if state is None or State(state) in RESENDABLE:
+                found = (
+                    await conn.execute(select(messages.c.state, messages.c.updated_at).where(messages.c.id == owner))
+                ).first()
+                stalled = found is not None and found.state in _STALLABLE and found.updated_at < now - STALLED
+                if found is None or State(found.state) in RESENDABLE or stalled:
                     await conn.execute(
                         update(dedup)
                         .where(pk, dedup.c.message_id == owner)
                         .values(message_id=message.id, created_at=now)
                     )
                     continue
+                state = found.state
                 return owner, str(state)
             return None
 

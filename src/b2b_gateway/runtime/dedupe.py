@@ -1,0 +1,70 @@
+"""The duplicate check: a pipeline stage (after ``verify``) over the store's duplicate index.
+
+An inbound document is a duplicate when the same sender already sent the same interchange reference
+(or, for a single document, its document number) or the same bytes. The partner's ``duplicates``
+policy decides: ``reject`` (the document is refused with CONTRL 26, :class:`DuplicateDocumentError`),
+``ignore`` (stored as a duplicate and dropped quietly: the error is a warning) or ``accept``
+(processed again). A resend is never blocked when the earlier copy ended rejected, failed,
+quarantined, parked or cancelled, or when it stalled (no progress for a while, its input given up).
+The same message processed again after a crash keeps its id and is not its own duplicate; a replay
+(``replay_of``) is let through on purpose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from b2b_gateway.errors import DuplicateDocumentError
+from b2b_gateway.pipeline.context import PipelineContext
+from b2b_gateway.pipeline.message import Direction, Message
+from b2b_gateway.pipeline.stages import Stage
+from b2b_gateway.store.repository import MessageRepository
+
+__all__ = ["dedupe_stage", "with_dedupe"]
+
+
+def _sender(message: Message) -> str:
+    identify = next((e.data for e in message.events if e.stage == "identify"), {})
+    return str(message.partner_id or identify.get("sender") or "-")[:64]
+
+
+def dedupe_stage(repo: MessageRepository) -> Stage:
+    """The ``dedupe`` stage for inbound documents as received (interchanges and single documents)."""
+
+    async def dedupe(message: Message, ctx: PipelineContext) -> None:
+        if message.direction is not Direction.INBOUND or message.parent_id is not None:
+            return
+        if message.metadata.get("replay_of"):
+            message.record("dedupe", "info", f"replay of {message.metadata['replay_of']}: not checked")
+            return
+        partner = ctx.partner(message.partner_id)
+        policy = partner.duplicates if partner else "reject"
+        who = _sender(message)
+        keys = [(who, "sha256", message.sha256)]
+        if message.interchange_ref:
+            keys.insert(0, (who, "ref", message.interchange_ref))
+        earlier = await repo.claim_unique(message, keys)
+        if earlier is None:
+            message.record("dedupe", "ok", "first receipt")
+            return
+        earlier_id, state = earlier
+        what = f"reference {message.interchange_ref}" if message.interchange_ref else "the same content"
+        text = f"duplicate of message {earlier_id} ({state}): {who} already sent {what}"
+        if policy == "accept":
+            message.record("dedupe", "warning", text + "; accepted by the partner's policy", duplicate_of=earlier_id)
+            return
+        raise DuplicateDocumentError(
+            text,
+            severity="warning" if policy == "ignore" else "error",
+            details={"duplicate_of": earlier_id, "policy": policy},
+            hint="replay the earlier message if it must be processed again",
+        )
+
+    return Stage("dedupe", dedupe)
+
+
+def with_dedupe(stages: Sequence[Stage], repo: MessageRepository) -> tuple[Stage, ...]:
+    """``stages`` with the duplicate check inserted after ``verify`` (or after ``identify``)."""
+    names = [s.name for s in stages]
+    after = names.index("verify") if "verify" in names else names.index("identify")
+    return (*stages[: after + 1], dedupe_stage(repo), *stages[after + 1 :])

@@ -1,0 +1,333 @@
+"""The running gateway: store, queue transport, pipeline workers, outbox relay, pickup and HTTP, from settings.
+
+With no broker configured the queue transport is the embedded durable queue in the store; with
+``amqp.url`` (``B2B_AMQP__URL``) it is RabbitMQ. Either way:
+
+* files dropped into the pickup directory (``./var/in``) are published to ``b2b.in`` and archived;
+* the inbound and outbound queues are consumed by the pipeline, acknowledged after the store commit;
+* outputs go through the outbox relay to their destinations (the ERP exchange, partner endpoints,
+  directories); in the embedded default the ERP queue is written to ``./var/erp`` as canonical JSON;
+* the HTTP server serves the shared app: the inbound document endpoint plus whatever routers other
+  features add to :attr:`Gateway.routers` before :meth:`Gateway.start`.
+
+Example:
+    >>> gateway = Gateway(load_settings())                     # doctest: +SKIP
+    >>> gateway.senders.register("as2", my_as2_sender)          # doctest: +SKIP
+    >>> await gateway.serve(stop_event)                          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import os
+import socket
+from collections.abc import Callable, Sequence
+
+from fastapi import APIRouter, FastAPI
+
+from b2b_gateway.errors import BrokerUnavailableError, GatewayError
+from b2b_gateway.observability.logging import get_logger
+from b2b_gateway.partners.directory import PartnerDirectory
+from b2b_gateway.pipeline.context import PipelineContext
+from b2b_gateway.pipeline.message import Direction, Message, derive_id, new_id, utcnow
+from b2b_gateway.pipeline.ports import Router
+from b2b_gateway.pipeline.runner import Pipeline
+from b2b_gateway.pipeline.stages import INBOUND
+from b2b_gateway.routing.default import DefaultRouter
+from b2b_gateway.routing.rules import RulesRouter
+from b2b_gateway.runtime.context import build_context
+from b2b_gateway.runtime.dedupe import with_dedupe
+from b2b_gateway.runtime.delivery import EndpointResolver, OutboxDeliverer, SenderRegistry
+from b2b_gateway.runtime.http import HttpServer, inbound_tokens
+from b2b_gateway.runtime.partners import load_partners
+from b2b_gateway.runtime.relay import OutboxRelay
+from b2b_gateway.runtime.worker import ErpDirectoryBridge, InboundWorker, stable_id
+from b2b_gateway.settings import Settings
+from b2b_gateway.store.outbox import OutboxItem
+from b2b_gateway.store.queue import SqlQueue
+from b2b_gateway.store.repository import MessageRepository
+from b2b_gateway.transport.amqp import AmqpTransport
+from b2b_gateway.transport.base import Envelope, Headers, Transport
+from b2b_gateway.transport.directory import DirectoryPickup, DirectorySender, PickedFile
+from b2b_gateway.transport.embedded import EmbeddedTransport
+from b2b_gateway.transport.http import HttpSender, InboundRequest, inbound_router
+from b2b_gateway.transport.publisher import QueueSender
+from b2b_gateway.transport.topology import Topology
+
+__all__ = ["Gateway"]
+
+log = get_logger("b2b_gateway.gateway")
+
+
+class Gateway:
+    """One gateway process. ``start`` → work → ``stop``; :meth:`serve` does all three."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        partners: PartnerDirectory | None = None,
+        transport: Transport | None = None,
+        embedded: bool | None = None,
+        context: PipelineContext | None = None,
+        app_factory: Callable[[Sequence[APIRouter]], FastAPI] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.context = context
+        self.app_factory = app_factory
+        """Builds the HTTP app from routers (the command line passes ``b2b_gateway.api.create_app``)."""
+        """A base pipeline context (codecs, signer, verifier, acknowledger …); store and delivery are wired here."""
+        self.partners = partners if partners is not None else load_partners(settings.paths.mappings_dir)
+        self.embedded = settings.amqp.url is None if embedded is None else embedded
+        self.topology = Topology.from_settings(settings.amqp)
+        self.owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{new_id()[-8:]}"
+        self.senders = SenderRegistry()
+        self.routers: list[APIRouter] = []
+        """Extra routers for the HTTP app (API, dashboard, AS2): add them before :meth:`start`."""
+        self.pickup = DirectoryPickup(
+            settings.inbox, settle_s=settings.directories.settle_s, max_bytes=settings.limits.max_document_bytes
+        )
+        self.repo: MessageRepository | None = None
+        self.transport: Transport | None = transport
+        self.relay: OutboxRelay | None = None
+        self.worker: InboundWorker | None = None
+        self.http: HttpServer | None = None
+        self.processed: list[str] = []
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # --- assembly ------------------------------------------------------------------------------------
+
+    def _router(self) -> Router:
+        path = self.settings.paths.routes
+        if path.is_file():
+            return RulesRouter(path, lambda: self.partners, company_id=self.settings.company_id)
+        return DefaultRouter(self.partners)
+
+    def _make_transport(self, repo: MessageRepository) -> Transport:
+        if not self.embedded:
+            return AmqpTransport(self.settings.amqp, self.topology)
+        backend = SqlQueue(repo.db, repo.writer)
+        return EmbeddedTransport(backend, self.topology, poll_s=self.settings.store.queue_poll_s)
+
+    async def _connect(self, transport: Transport, *, wait: bool) -> None:
+        delay = 0.5
+        while True:
+            try:
+                await transport.start()
+                return
+            except BrokerUnavailableError as exc:
+                if not wait or self._stop.is_set():
+                    raise
+                log.warning("broker.unavailable", error=exc.message, retry_in=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+    async def start(self, *, consume: bool = True, http: bool | None = None, wait_for_broker: bool = True) -> None:
+        """Open the store (migrating it), connect the transport, start consumers, relay, pickup and HTTP."""
+        s = self.settings
+        self.repo = repo = await MessageRepository.open(s)
+        transport = self.transport or self._make_transport(repo)
+        self.transport = transport
+        await self._connect(transport, wait=wait_for_broker)
+        self._register_senders(transport)
+        resolver = EndpointResolver(lambda: self.partners, erp_exchange=self.topology.exchange_erp)
+        self.relay = relay = OutboxRelay(
+            repo, resolver, self.senders, s.delivery, owner=self.owner, dead_letter=self._publish_dead
+        )
+        ctx = self.context or build_context(s, partners=self.partners)
+        ctx.store, ctx.counters = repo, repo
+        ctx.router = ctx.router or self._router()
+        ctx.deliverer = OutboxDeliverer(repo, relay.submit, owner=self.owner, lease_s=s.delivery.lease_s)
+        pipeline = Pipeline(ctx, inbound=with_dedupe(INBOUND, repo))
+        self.worker = worker = InboundWorker(pipeline, on_done=lambda m: self.processed.append(m.id))
+        if consume:
+            prefetch = s.amqp.prefetch
+            await transport.consume(self.topology.queue_in, worker.handler(Direction.INBOUND), prefetch=prefetch)
+            await transport.consume(self.topology.queue_out, worker.handler(Direction.OUTBOUND), prefetch=prefetch)
+            bridge_dir = s.directories.erp_outbox or (s.erp_outbox if self.embedded else None)
+            if bridge_dir is not None and self.topology.queue_erp:
+                bridge = ErpDirectoryBridge(bridge_dir)
+                await transport.consume(self.topology.queue_erp, bridge.handle, prefetch=prefetch)
+        self._stop.clear()
+        if http if http is not None else s.http.enabled:
+            routers = [
+                inbound_router(self.submit, inbound_tokens(s), max_bytes=s.limits.max_document_bytes),
+                *self.routers,
+            ]
+            app = self.app_factory(routers) if self.app_factory else _bare_app(routers)
+            self.http = HttpServer(app, s.http)
+            await self.http.start()
+        log.info(
+            "gateway.started", transport=transport.name, store=repo.db.dialect, inbox=str(s.inbox), owner=self.owner
+        )
+
+    def _register_senders(self, transport: Transport) -> None:
+        queue = QueueSender(transport)
+        for kind in ("erp", "queue", "amqp"):
+            if self.senders.get(kind) is None:
+                self.senders.register(kind, queue)
+        if self.senders.get("http") is None:
+            self.senders.register("http", HttpSender(certs_dir=self.settings.paths.certs_dir))
+        if self.senders.get("directory") is None:
+            self.senders.register("directory", DirectorySender())
+
+    def start_background(self) -> None:
+        """Run the relay, the pickup poller and retention in the background."""
+        assert self.relay is not None
+        self._tasks = [
+            asyncio.create_task(self.relay.run(self._stop)),
+            asyncio.create_task(self._pickup_loop()),
+            asyncio.create_task(self._retention_loop()),
+        ]
+
+    # --- work ------------------------------------------------------------------------------------------
+
+    async def submit(self, request: InboundRequest) -> Message:
+        """Run a posted document through the pipeline now (the HTTP endpoint's answer is its outcome)."""
+        assert self.worker is not None
+
+        def make() -> Message:
+            mid = stable_id(request.idempotency_key, request.body) if request.idempotency_key else new_id()
+            meta = {k: v for k, v in (("partner", request.partner), ("filename", request.filename)) if v}
+            return Message(raw=request.body, channel="http", id=mid, metadata={**meta, **request.metadata})
+
+        return await self.worker.run(make, hold=False)
+
+    async def publish_file(self, picked: PickedFile) -> str:
+        """Publish a picked-up file to the inbound exchange; returns its (stable) message id."""
+        assert self.transport is not None
+        message_id = derive_id(picked.identity)
+        headers = {
+            Headers.CHANNEL: "directory",
+            Headers.FILENAME: picked.name,
+            Headers.PICKUP: str(self.pickup.inbox.resolve()),
+        }
+        envelope = Envelope(body=picked.data, message_id=message_id, routing_key="directory", headers=headers)
+        await self.transport.publish(self.topology.exchange_in, envelope)
+        return message_id
+
+    async def pickup_once(self) -> int:
+        """Take every complete file in the inbox (and any a crash left half-taken); returns how many."""
+        taken = 0
+        for picked in [*self.pickup.recover(), *self.pickup.poll()]:
+            try:
+                message_id = await self.publish_file(picked)
+            except GatewayError as exc:
+                log.warning("pickup.publish_failed", file=picked.name, error=exc.message)
+                continue
+            self.pickup.done(picked, ok=True, message_id=message_id)
+            log.info("pickup.taken", file=picked.name, message_id=message_id)
+            taken += 1
+        return taken
+
+    async def _pickup_loop(self) -> None:
+        interval = self.settings.directories.poll_interval_s
+        while not self._stop.is_set():
+            try:
+                await self.pickup_once()
+            except OSError as exc:
+                log.error("pickup.failed", inbox=str(self.pickup.inbox), error=str(exc))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=interval)
+
+    async def _retention_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                await self.purge()
+            except GatewayError as exc:
+                log.warning("retention.failed", error=exc.message)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=self.settings.store.purge_interval_s)
+
+    async def purge(self) -> dict[str, int]:
+        """Apply retention now (partner ``retention_days`` over ``store.retention_days``)."""
+        assert self.repo is not None
+        now = utcnow()
+        cutoffs: dict[str | None, dt.datetime] = {}
+        if self.settings.store.retention_days:
+            cutoffs[None] = now - dt.timedelta(days=self.settings.store.retention_days)
+        for profile in self.partners:
+            if profile.retention_days:
+                cutoffs[profile.id] = now - dt.timedelta(days=profile.retention_days)
+        report = await self.repo.purge(dict(cutoffs)) if cutoffs else None
+        return report.to_dict() if report else {"trees": 0, "messages": 0, "payloads": 0}
+
+    async def _publish_dead(self, item: OutboxItem, reason: str) -> None:
+        if self.transport is None:
+            return
+        headers = {Headers.REASON: reason, Headers.MESSAGE_ID: item.message_id, Headers.IDEMPOTENCY_KEY: item.id}
+        headers["x-b2b-destination"] = item.destination
+        envelope = Envelope(body=item.payload, message_id=item.id, routing_key=item.destination, headers=headers)
+        await self.transport.publish(self.topology.exchange_dead, envelope)
+
+    # --- lifecycle --------------------------------------------------------------------------------------
+
+    async def serve(self, stop: asyncio.Event) -> None:
+        """Start, work until ``stop`` is set, then stop cleanly."""
+        await self.start()
+        self.start_background()
+        try:
+            await stop.wait()
+        finally:
+            await self.stop()
+
+    async def run_once(self) -> list[Message]:
+        """Process what is waiting (pickup, queues, outbox), then stop; returns the documents processed."""
+        await self.start(http=False, wait_for_broker=False)
+        assert self.relay is not None and self.repo is not None
+        try:
+            await self.pickup_once()
+            quiet = 0
+            while quiet < 2:
+                await self.relay.drain()
+                quiet = quiet + 1 if await self._idle() else 0
+                await asyncio.sleep(0.02)
+            return [await self.repo.load_message(mid) for mid in dict.fromkeys(self.processed)]
+        finally:
+            await self.stop()
+
+    async def _idle(self) -> bool:
+        assert self.transport is not None and self.relay is not None
+        queues = list(self.topology.consumed)
+        depths = {d.queue: d for d in await self.transport.depths()}
+        busy = any((depths[q].ready or 0) + (depths[q].unacked or 0) for q in queues if q in depths)
+        held = self.worker.held if self.worker else 0
+        return not busy and not held and not self.relay.busy
+
+    async def stop(self) -> None:
+        """Stop taking work, let what is in flight finish, and close everything."""
+        self._stop.set()
+        if self.worker is not None:
+            self.worker.stopping.set()
+        if self.transport is not None:
+            await self.transport.stop_consuming()
+        for task in self._tasks:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await task
+        self._tasks = []
+        if self.relay is not None:
+            await self.relay.wait_idle()
+        if self.http is not None:
+            await self.http.stop()
+            self.http = None
+        if self.transport is not None:
+            await self.transport.close()
+        for sender in {id(s): s for s in (self.senders.get(k) for k in self.senders.kinds) if s}.values():
+            close = getattr(sender, "close", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    await close()
+        if self.repo is not None:
+            await self.repo.close()
+            self.repo = None
+        log.info("gateway.stopped")
+
+
+def _bare_app(routers: Sequence[APIRouter]) -> FastAPI:
+    app = FastAPI(title="b2b-gateway")
+    for router in routers:
+        app.include_router(router)
+    return app
