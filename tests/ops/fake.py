@@ -126,6 +126,9 @@ class FakeOpsStore:
     async def outbox_pending(self) -> int:
         return self.pending
 
+    async def outbox_counts(self) -> dict[str, int]:
+        return {"pending": self.pending, "delivered": 0, "dead": self.dead}
+
     async def dead_letters(self) -> int:
         return self.dead
 

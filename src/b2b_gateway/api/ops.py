@@ -229,6 +229,7 @@ class Operations:
         return Snapshot(
             queue_depths={q.name: q.messages for q in overview.queues},
             outbox_pending=overview.outbox_pending,
+            outbox=await self.store.outbox_counts(),
             dead_lettered=overview.dead_letters,
             unacknowledged=unacked,
             certificate_expiry={c.name: c.not_after.timestamp() for c in self.certificates()},

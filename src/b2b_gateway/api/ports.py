@@ -219,6 +219,10 @@ class OpsStore(Protocol):
         """Outputs written to the outbox and not yet delivered."""
         ...
 
+    async def outbox_counts(self) -> dict[str, int]:
+        """Outbox entries per state (``pending``, ``delivered``, ``dead``)."""
+        ...
+
     async def dead_letters(self) -> int:
         """Messages (or outputs) given up on and parked in the dead-letter queue."""
         ...

@@ -179,6 +179,10 @@ class StoreOps:
     async def outbox_pending(self) -> int:
         return (await self.repo.outbox_counts()).get("pending", 0)
 
+    async def outbox_counts(self) -> dict[str, int]:
+        counts = await self.repo.outbox_counts()
+        return {k: v for k, v in counts.items() if k in {"pending", "delivered", "dead"}}
+
     async def dead_letters(self) -> int:
         return (await self.repo.outbox_counts()).get("dead", 0)
 

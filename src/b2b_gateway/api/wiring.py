@@ -42,6 +42,7 @@ def operations_for(
     partners: PartnerDirectory | None = None,
     pipelines: PipelineFactory | None = None,
     metrics: GatewayMetrics | None = None,
+    queues: QueueMonitor | None = None,
 ) -> Operations:
     """The operations service over the open repository, with queues, certificates, keys and alerts wired."""
     directory = partners if partners is not None else PartnerDirectory()
@@ -58,7 +59,7 @@ def operations_for(
         settings,
         metrics=metrics,
         partners=directory,
-        queues=queue_monitor(settings, repo),
+        queues=queues or queue_monitor(settings, repo),
         certificates=certs,
         notifier=notifier,
         checks={"keys": keys},

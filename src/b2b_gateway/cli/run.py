@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from b2b_gateway.api.app import create_app
+from b2b_gateway.api.gateway_ops import attach_operations
 from b2b_gateway.cli.app import settings_of
 from b2b_gateway.cli.output import print_errors
 from b2b_gateway.errors import GatewayError
@@ -40,7 +41,12 @@ def run(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await gateway.serve(stop)
+        ops = attach_operations(gateway, stop)  # metrics, API, dashboard, alerts
+        try:
+            await gateway.serve(stop)
+        finally:
+            stop.set()
+            await ops.close()
 
     try:
         asyncio.run(main())

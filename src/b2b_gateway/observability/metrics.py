@@ -24,24 +24,34 @@ _STAGE_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0
 _DOCUMENT_TYPES = frozenset(
     {"order", "order_response", "order_change", "despatch_advice", "invoice", "credit_note", "status", "contrl", "mdn"}
 )
+_LAST_STAGE = "deliver"
 _FINAL = frozenset({"delivered", "rejected", "quarantined", "failed", "duplicate", "cancelled", "parked"})
 
 
 class _Event(Protocol):
-    stage: str
-    at: dt.datetime
+    @property
+    def stage(self) -> str: ...
+    @property
+    def at(self) -> dt.datetime: ...
 
 
 class _Message(Protocol):
     """What the observer reads of a pipeline message (kept structural: observability imports nothing)."""
 
-    id: str
-    direction: Any
-    partner_id: str | None
-    document_type: str | None
-    received_at: dt.datetime
-    state: Any
-    events: list[Any]
+    @property
+    def id(self) -> str: ...
+    @property
+    def direction(self) -> Any: ...
+    @property
+    def partner_id(self) -> str | None: ...
+    @property
+    def document_type(self) -> str | None: ...
+    @property
+    def received_at(self) -> dt.datetime: ...
+    @property
+    def state(self) -> Any: ...
+    @property
+    def events(self) -> list[Any]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +60,8 @@ class Snapshot:
 
     queue_depths: Mapping[str, int] = field(default_factory=dict)
     outbox_pending: int = 0
+    outbox: Mapping[str, int] = field(default_factory=dict)
+    """Outbox entries per state (pending, delivered, dead)."""
     dead_lettered: int = 0
     unacknowledged: Mapping[str, int] = field(default_factory=dict)
     """Overdue unacknowledged documents per partner."""
@@ -80,7 +92,7 @@ class GatewayMetrics:
         r = self.registry
         self.messages = Counter(
             "b2b_messages",
-            "Messages that reached a final state",
+            "Messages out of the pipeline, by the state they left it in (routed: handed to the outbox relay)",
             ["direction", "partner", "document_type", "status"],
             registry=r,
         )
@@ -93,6 +105,7 @@ class GatewayMetrics:
         )
         self.queue_depth = Gauge("b2b_queue_depth", "Messages waiting in each queue", ["queue"], registry=r)
         self.outbox_pending = Gauge("b2b_outbox_pending", "Outputs in the outbox not yet delivered", registry=r)
+        self.outbox = Gauge("b2b_outbox_entries", "Outbox entries by state", ["state"], registry=r)
         self.dead_lettered = Gauge("b2b_dead_lettered", "Messages in the dead-letter queue", registry=r)
         self.unacknowledged = Gauge(
             "b2b_unacknowledged_documents", "Sent documents past their acknowledgment deadline", ["partner"], registry=r
@@ -114,14 +127,19 @@ class GatewayMetrics:
         return partner if partner in known else "other"
 
     def observe(self, message: _Message, event: _Event) -> None:
-        """Pipeline observer: one stage duration per event, one count per message reaching a final state."""
+        """Pipeline observer: one stage duration per event, one count per message leaving the pipeline.
+
+        A message leaves the pipeline in a final state (delivered, rejected, quarantined …) or, handed to
+        the outbox relay after the ``deliver`` stage, as ``routed``: its delivery shows in the outbox gauges.
+        """
         direction = str(getattr(message.direction, "value", message.direction))
         events = message.events
         index = next((i for i in range(len(events) - 1, -1, -1) if events[i] is event), -1)
         start = events[index - 1].at if index > 0 else message.received_at
         self.stage_duration.labels(direction, event.stage).observe(max(0.0, (event.at - start).total_seconds()))
         state = str(getattr(message.state, "value", message.state))
-        if state in _FINAL and event is events[-1] and message.id not in self._counted:
+        done = state in _FINAL or event.stage == _LAST_STAGE
+        if done and event is events[-1] and message.id not in self._counted:
             self._counted[message.id] = None
             if len(self._counted) > 100_000:
                 self._counted.popitem(last=False)
@@ -133,6 +151,7 @@ class GatewayMetrics:
         """Set every gauge from ``snapshot`` (label values absent from it are removed)."""
         _set_all(self.queue_depth, snapshot.queue_depths)
         self.outbox_pending.set(snapshot.outbox_pending)
+        _set_all(self.outbox, snapshot.outbox)
         self.dead_lettered.set(snapshot.dead_lettered)
         unacked: dict[str, float] = {}
         for partner, count in snapshot.unacknowledged.items():
