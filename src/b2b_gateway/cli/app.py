@@ -67,6 +67,7 @@ def settings_of(ctx: typer.Context) -> Settings:
 
 def _register() -> None:
     from b2b_gateway.cli import (
+        bulk,
         db,
         doctor,
         documents,
@@ -90,6 +91,7 @@ def _register() -> None:
     app.add_typer(partners.app, name="partners")
     app.add_typer(mappings.app, name="mappings")
     app.add_typer(messages.app, name="messages")
+    messages.app.command("replay-matching")(bulk.replay_matching)
     app.command("queues")(queues.queues)
     app.add_typer(db.app, name="db")
     app.add_typer(users.app, name="users")
