@@ -24,7 +24,7 @@ def test(
 ) -> None:
     """Run each partner's samples: input -> expected canonical JSON -> rendered output. Exit 1 on a difference."""
     settings = settings_of(ctx)
-    repo = load_repository(settings)
+    repo = load_repository(settings, quiet=True)
     context = build_context(settings, repository=repo)
     problems = repo.errors
     if partner is not None and partner not in repo.bundles:

@@ -55,7 +55,7 @@ def list_partners(
     as_json: Annotated[bool, typer.Option("--json", help="A JSON array on stdout")] = False,
 ) -> None:
     """List the partners under the mappings directory."""
-    repo = load_repository(settings_of(ctx))
+    repo = load_repository(settings_of(ctx), quiet=True)
     rows = _summary(repo)
     if as_json:
         print_json(rows)
@@ -120,7 +120,7 @@ def check(
 ) -> None:
     """Validate profiles, mapping files, code tables, JSON Schemas and referenced certificates. Exit 1 on an error."""
     settings = settings_of(ctx)
-    repo = load_repository(settings)
+    repo = load_repository(settings, quiet=True)
     if partner is not None and not (repo.root / partner).is_dir():
         err_console.print(f"[red]no partner directory {repo.root / partner}[/]")
         raise typer.Exit(2)

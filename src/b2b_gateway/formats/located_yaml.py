@@ -63,8 +63,8 @@ class Positions:
         return Location(file=self.file, line=line, column=column)
 
     def rule(self, path: Iterable[int | str]) -> str:
-        """``file:line:column`` of ``path``, as :attr:`Location.mapping` wants it."""
-        loc = self.at(path)
+        """``file:line:column`` of ``path`` (of its key, where it has one), as :attr:`Location.mapping` wants it."""
+        loc = self.at(path, key=True)
         return f"{self.file or '<mapping>'}:{loc.line}:{loc.column}"
 
     def shifted(self, prefix: KeyPath) -> Positions:

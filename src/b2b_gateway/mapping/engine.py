@@ -42,9 +42,23 @@ class MappingRun:
         self.root: Any = None
         """The canonical document (outbound), for rules whose ``field`` starts with ``/``."""
 
-    def error(self, message: str, node: PNode, where: Location | None = None, *, hint: str | None = None) -> None:
-        loc = replace(where or Location(), mapping=node.at, field=node.field or None)
-        self.errors.append(MappingError(message, location=loc, hint=hint))
+        self.failed: set[str] = set()
+        """Canonical JSON pointers whose value the mapping failed to produce (inbound)."""
+
+    def error(self, message: str, node: PNode, where: Location | None = None, *, pointer: str | None = None) -> None:
+        """Record a located MappingError: the rule (``Location.mapping``), the field, the source place."""
+        field = _dotted(pointer) if pointer else node.field
+        if pointer:
+            self.failed.add(pointer)
+        loc = replace(where or Location(), mapping=node.at, field=field or None)
+        self.errors.append(MappingError(message.replace(f"{node.field}:", f"{field}:", 1), location=loc))
+
+
+def _dotted(pointer: str) -> str:
+    out = ""
+    for part in pointer.strip("/").split("/"):
+        out += f"[{part}]" if part.isdigit() else (f".{part}" if out else part)
+    return out
 
 
 # -- conditions --------------------------------------------------------------------------------------
@@ -87,16 +101,16 @@ def condition_holds(run: MappingRun, cond: PCondition, context: Any, *, inbound:
 # -- inbound -----------------------------------------------------------------------------------------
 
 
-def _typed(run: MappingRun, rule: PValue, value: Any, where: Location) -> Any:
+def _typed(run: MappingRun, rule: PValue, value: Any, where: Location, pointer: str) -> Any:
     if rule.type in ("decimal", "integer") and not isinstance(value, Decimal | int):
         try:
             number = Decimal(decimal_in(str(value), rule.decimal or "auto"))
         except MappingError as exc:
-            run.error(f"{rule.field or rule.name}: wrong type: {exc.message} (expected a {rule.type})", rule, where)
+            run.error(f"{rule.field}: wrong type: {exc.message} (expected a {rule.type})", rule, where, pointer=pointer)
             return None
         if rule.type == "integer":
             if number != number.to_integral_value():
-                run.error(f"{rule.field}: wrong type: {value!r} is not a whole number", rule, where)
+                run.error(f"{rule.field}: wrong type: {value!r} is not a whole number", rule, where, pointer=pointer)
                 return None
             return int(number)
         return format(number, "f")
@@ -133,7 +147,9 @@ def _value_in(run: MappingRun, rule: PValue, context: Any, pointer: str) -> Any:
                 value = rule.default
             elif rule.required:
                 paths = " or ".join(rule.texts) or "(no path)"
-                run.error(f"required value {rule.field} is missing: nothing at {paths}", rule, where)
+                run.error(
+                    f"required value {_dotted(pointer)} is missing: nothing at {paths}", rule, where, pointer=pointer
+                )
                 return None
             elif rule.fn_in is None:
                 return None
@@ -153,14 +169,14 @@ def _value_in(run: MappingRun, rule: PValue, context: Any, pointer: str) -> Any:
         if rule.fn_in is not None:
             value = rule.fn_in(value, _fn_context(run, rule, context, "inbound"))
     except MappingError as exc:
-        run.error(f"{rule.field}: {exc.message}", rule, where)
+        run.error(f"{rule.field}: {exc.message}", rule, where, pointer=pointer)
         return None
     except (InvalidOperation, ValueError) as exc:
-        run.error(f"{rule.field}: {exc}", rule, where)
+        run.error(f"{rule.field}: {exc}", rule, where, pointer=pointer)
         return None
     if value is not None and rule.const is None:
         run.sources[pointer] = where
-    return _typed(run, rule, value, where) if value is not None else None
+    return _typed(run, rule, value, where, pointer) if value is not None else None
 
 
 def _fn_context(run: MappingRun, rule: PValue, context: Any, direction: str) -> FunctionContext:
@@ -205,20 +221,20 @@ def _node_in(run: MappingRun, node: PNode, context: Any, pointer: str) -> Any:
     if node.each is not None:
         result: list[Any] = []
         for scope in run.syntax.nodes(context, node.each):
-            where = f"{pointer}/{len(result)}"
-            value = _node_in(run, node.value, scope, where) if node.value else _group_object(run, node, scope, where)
+            slot = f"{pointer}/{len(result)}"
+            value = _node_in(run, node.value, scope, slot) if node.value else _group_object(run, node, scope, slot)
             if value not in _EMPTY:
                 result.append(value)
         if not result and node.required:
-            run.error(f"required {node.field}: nothing at {node.scope_text}", node, run.syntax.locate(context))
+            found_at = run.syntax.locate(context)
+            run.error(f"required {_dotted(pointer)}: nothing at {node.scope_text}", node, found_at, pointer=pointer)
         return result
     if node.scope is not None:
         found = run.syntax.nodes(context, node.scope)
         if not found:
             if node.required:
-                run.error(
-                    f"required {node.field} is missing: nothing at {node.scope_text}", node, run.syntax.locate(context)
-                )
+                message = f"required {_dotted(pointer)} is missing: nothing at {node.scope_text}"
+                run.error(message, node, run.syntax.locate(context), pointer=pointer)
             return None
         context = found[0]
     return _group_object(run, node, context, pointer)
@@ -287,7 +303,8 @@ def _value_out(run: MappingRun, rule: PValue, context: Any, current: Any, *, ite
             return
         pieces = split_text(text, rule.text.width, rule.text.max_parts) if rule.text and len(rule.paths) > 1 else [text]
         put = getattr(run.syntax, "put", None)
-        if put is not None and rule.type in ("decimal", "integer") and len(pieces) == 1:
+        numeric = rule.type in ("decimal", "integer") and rule.decimal != ","
+        if put is not None and numeric and len(pieces) == 1:
             put(context, rule.paths[0], int(pieces[0]) if rule.type == "integer" else Decimal(pieces[0]))
             return
         for path, piece in zip(rule.paths, pieces, strict=False):

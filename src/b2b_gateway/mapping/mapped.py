@@ -23,6 +23,11 @@ def _static(pointer: str) -> str:
     return ".".join(p for p in pointer.strip("/").split("/") if p and not p.isdigit())
 
 
+def _covered(pointer: str | None, failed: set[str]) -> bool:
+    """Whether a canonical error is the echo of a mapping error already reported there."""
+    return pointer is not None and any(pointer == f or pointer.startswith(f + "/") for f in failed)
+
+
 def locate_canonical_errors(errors: list[GatewayError], mapping: CompiledMapping, run: MappingRun) -> None:
     """Point each canonical field error at the mapping rule and at the source of its value."""
     for err in errors:
@@ -73,8 +78,9 @@ def canonical_from_tree(
     try:
         document = document_from_data(data)
     except DocumentRejected as exc:
-        locate_canonical_errors(exc.errors, mapping, run)
-        errors.extend(exc.errors)
+        fresh = [e for e in exc.errors if not _covered(e.location.json_pointer, run.failed)]
+        locate_canonical_errors(fresh, mapping, run)
+        errors.extend(fresh)
     except GatewayError as exc:
         errors.append(exc)
     if where is not None:

@@ -182,10 +182,13 @@ class _Compiler:
         inner, scope_path, each_path = scope, None, None
         if rule.scope and rule.each:
             self.fail(MappingConfigError("a group has 'scope' or 'each', not both"), where)
+        before = len(self.errors)
         if rule.scope:
             scope_path, inner = self.path(rule.scope, scope, (*where, "scope"))
         if rule.each:
             each_path, inner = self.path(rule.each, scope, (*where, "each"))
+        if len(self.errors) > before:
+            return PGroup(name, at, trail)  # the inner paths cannot be checked against a scope that is wrong
         if (rule.fields is None) == (rule.value is None):
             self.fail(MappingConfigError("a group needs 'fields' (an object) or 'value' (with each)"), where)
         fields = tuple(

@@ -107,7 +107,7 @@ class ValueRule(_Spec):
 
     path: str | None = Field(default=None, description="Where the value is (EDIFACT path, XPath, JSON path)")
     field: str | None = Field(
-        default=None, description="Outbound: the canonical field to write (dotted; relative, or from the root with a leading /)"
+        default=None, description="Outbound: the canonical field to write (dotted; a leading / starts at the root)"
     )
     paths: list[str] | None = Field(default=None, description="Several places whose values are joined (see text)")
     all: bool = Field(default=False, description="Take every match of path (joined, see text), not only the first")

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from b2b_gateway.errors import GatewayError
 from b2b_gateway.mapping.catalog import MappingCatalog
@@ -34,7 +35,12 @@ from b2b_gateway.partners.profile import PartnerProfile
 
 __all__ = ["LivePartnerDirectory", "PartnerRepository", "ReloadReport"]
 
-log = get_logger("b2b_gateway.partners")
+_LOGGER = get_logger("b2b_gateway.partners")
+
+
+class _Quiet:
+    def __getattr__(self, name: str) -> object:
+        return lambda *args, **kwargs: None
 
 
 @dataclass(slots=True)
@@ -89,8 +95,10 @@ class PartnerRepository:
         certs_dir: Path | None = None,
         functions: Mapping[str, MappingFunction] | None = None,
         reload_interval_s: float = 2.0,
+        quiet: bool = False,
     ) -> None:
         self.root = root
+        self.quiet = quiet
         self.certs_dir = certs_dir
         self.functions = functions
         self.reload_interval_s = reload_interval_s
@@ -111,6 +119,10 @@ class PartnerRepository:
         repo = cls(root, **kwargs)  # type: ignore[arg-type]
         repo.refresh(force=True)
         return repo
+
+    @property
+    def _log(self) -> Any:
+        return _Quiet() if self.quiet else _LOGGER
 
     # -- the mapping source ------------------------------------------------------------------------
 
@@ -156,7 +168,7 @@ class PartnerRepository:
                 del self.bundles[pid]
                 self.problems.pop(pid, None)
                 report.removed.append(pid)
-                log.info("partner.removed", partner=pid)
+                self._log.info("partner.removed", partner=pid)
             if report.changed or force:
                 self._catalog = MappingCatalog(
                     {pid: b.mappings for pid, b in self.bundles.items()}, dict(self.standards)
@@ -171,17 +183,17 @@ class PartnerRepository:
             self.bundles[pid] = bundle
             report.loaded.append(pid)
             for warning in errors:
-                log.warning("partner.warning", partner=pid, problem=str(warning))
-            log.info("partner.loaded", partner=pid, mappings=len(bundle.mappings.mappings))
+                self._log.warning("partner.warning", partner=pid, problem=str(warning))
+            self._log.info("partner.loaded", partner=pid, mappings=len(bundle.mappings.mappings))
             return
         first = next((e for e in errors if e.severity == "error"), None)
         if pid in self.bundles:
             report.kept.append(pid)
-            log.error(
+            self._log.error(
                 "partner.reload_failed", partner=pid, kept="previous version", errors=len(errors), first=str(first)
             )
         else:
-            log.error("partner.invalid", partner=pid, errors=len(errors), first=str(first))
+            self._log.error("partner.invalid", partner=pid, errors=len(errors), first=str(first))
 
     def _refresh_shared(self, report: ReloadReport, force: bool) -> None:
         company = self.root / COMPANY_FILE
@@ -207,4 +219,4 @@ class PartnerRepository:
         elif self.standards:
             report.kept.append(STANDARD_DIR)
         for error in errors:
-            log.error("mapping.invalid", problem=str(error))
+            self._log.error("mapping.invalid", problem=str(error))

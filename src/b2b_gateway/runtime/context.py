@@ -11,9 +11,12 @@ from b2b_gateway.settings import Settings
 __all__ = ["build_context", "load_repository"]
 
 
-def load_repository(settings: Settings) -> PartnerRepository:
-    """The partners, company profile and standard mappings under ``settings.paths.mappings_dir``."""
-    return PartnerRepository.load(settings.paths.mappings_dir, certs_dir=settings.paths.certs_dir)
+def load_repository(settings: Settings, *, quiet: bool = False) -> PartnerRepository:
+    """The partners, company profile and standard mappings under ``settings.paths.mappings_dir``.
+
+    ``quiet`` leaves problems unlogged (for tools that print them themselves).
+    """
+    return PartnerRepository.load(settings.paths.mappings_dir, certs_dir=settings.paths.certs_dir, quiet=quiet)
 
 
 def build_context(
