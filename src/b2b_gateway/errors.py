@@ -49,7 +49,8 @@ The tree (a test keeps this drawing equal to the classes below)::
     │   ├── MappingError
     │   ├── UnknownDocumentTypeError
     │   ├── DuplicateDocumentError
-    │   └── UnmatchedAcknowledgmentError
+    │   ├── UnmatchedAcknowledgmentError
+    │   └── MimeFormatError
     ├── PartnerError
     │   ├── UnknownPartnerError
     │   └── UnknownRecipientError
@@ -122,6 +123,7 @@ __all__ = [
     "Location",
     "MappingConfigError",
     "MappingError",
+    "MimeFormatError",
     "MissingError",
     "NotFoundError",
     "OfficialSchemaError",
@@ -606,6 +608,13 @@ class UnmatchedAcknowledgmentError(DocumentError):
 
     code = "UNMATCHED_ACK"
     ack = Ack(contrl=None, mdn=None, http=422)
+
+
+class MimeFormatError(DocumentError):
+    """An AS2 message or MDN is not a readable MIME entity (missing AS2 headers, broken multipart, bad base64)."""
+
+    code = "MIME_FORMAT"
+    ack = Ack(contrl=None, mdn="error: unexpected-processing-error", http=400)
 
 
 # --- partners -------------------------------------------------------------------------------------

@@ -181,6 +181,9 @@ class SecuritySettings(_Section):
     session_max_age_s: int = Field(default=8 * 3600, description="Dashboard sessions expire after this long")
     users_file: Path | None = Field(default=None, description="Dashboard users (default data_dir/users.json)")
     cert_warning_days: int = 30
+    signing_key: str | None = Field(
+        default=None, description="Which of our keys (a name in certs/) signs when the partner profile does not say"
+    )
 
     def passphrase(self) -> bytes | None:
         value = read_secret(self.key_passphrase, self.key_passphrase_file)

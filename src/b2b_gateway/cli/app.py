@@ -68,6 +68,7 @@ def settings_of(ctx: typer.Context) -> Settings:
 def _register() -> None:
     from b2b_gateway.cli import (
         bulk,
+        certs,
         db,
         doctor,
         documents,
@@ -78,6 +79,7 @@ def _register() -> None:
         run,
         schema,
         schemas,
+        signing,
         status,
         users,
     )
@@ -96,6 +98,9 @@ def _register() -> None:
     app.add_typer(db.app, name="db")
     app.add_typer(users.app, name="users")
     app.command("status")(status.status)
+    app.add_typer(certs.app, name="certs")
+    app.command("sign")(signing.sign)
+    app.command("verify")(signing.verify)
 
 
 _register()
