@@ -31,8 +31,8 @@ class Rig:
 @pytest.fixture
 async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
     settings = ops_settings(tmp_path)
-    write_certificate(tmp_path / "certs" / "mockedi.pem", "MOCKEDI AS2", days=12)
-    write_certificate(tmp_path / "certs" / "ours.pem", "EURODIS AS2", days=300)
+    write_certificate(tmp_path / "certs", "mockedi", "MOCKEDI AS2", days=12)
+    write_certificate(tmp_path / "certs", "ours", "EURODIS AS2", days=300)
     directory = partners()
     store = FakeOpsStore(sample_messages())
     queues = FakeQueues()

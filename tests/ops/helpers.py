@@ -32,16 +32,18 @@ def ops_settings(tmp: Path, **overrides: object) -> Settings:
 
 
 def write_certificate(
-    path: Path, cn: str, *, days: int, key_passphrase: bytes | None = None, with_key: bool = False
+    directory: Path, name: str, cn: str, *, days: int, key_passphrase: bytes | None = None, with_key: bool = False
 ) -> None:
-    """A self-signed certificate valid ``days`` from now (negative: expired), and its key beside it if asked."""
+    """A self-signed certificate valid ``days`` from now (negative: expired) as the security store's entry
+    ``name`` (``<name>.crt.pem``), with its key (``<name>.key.pem``) if asked."""
+    path = directory / f"{name}.crt.pem"
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
     now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
+        .subject_name(subject)
+        .issuer_name(subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(days=400))
@@ -55,7 +57,7 @@ def write_certificate(
     encryption = (
         serialization.BestAvailableEncryption(key_passphrase) if key_passphrase else serialization.NoEncryption()
     )
-    path.with_suffix(".key").write_bytes(
+    (directory / f"{name}.key.pem").write_bytes(
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
     )
 
@@ -70,7 +72,7 @@ def partners() -> PartnerDirectory:
                 channels=[
                     Channel(kind="as2", url="http://127.0.0.1:9/as2", as2_id="MOCKEDI", headers={"Authorization": "x"})
                 ],
-                security=SecurityPolicy(certificates=["mockedi.pem"]),
+                security=SecurityPolicy(certificates=["mockedi"]),
                 acknowledgments=AckPolicy(expect_contrl=True, deadline_minutes=60),
             ),
             PartnerProfile(id="ACME", name="Acme Retail", channels=[Channel(kind="directory", path="/srv/acme")]),

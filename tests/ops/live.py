@@ -148,8 +148,8 @@ async def live_gateway(tmp: Path, *, store_url: str | None = None, seeded: bool 
     """A seeded gateway serving the API and the dashboard on 127.0.0.1 (a free port)."""
     overrides = {"store": {"url": store_url}} if store_url else {}
     settings = ops_settings(tmp, **overrides)
-    write_certificate(tmp / "certs" / "mockedi.pem", "MOCKEDI AS2", days=12)
-    write_certificate(tmp / "certs" / "ours.pem", "EURODIS AS2 signing", days=300, key_passphrase=b"pass-phrase")
+    write_certificate(tmp / "certs", "mockedi", "MOCKEDI AS2", days=12)
+    write_certificate(tmp / "certs", "ours", "EURODIS AS2 signing", days=300, key_passphrase=b"pass-phrase")
     partner_dir = directory()
     repo = await MessageRepository.open(settings)
     metrics = GatewayMetrics(__version__, partners=lambda: {p.id for p in partner_dir})

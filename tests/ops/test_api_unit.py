@@ -95,12 +95,12 @@ async def test_partners_certificates_queues_stats_conversation(rig: Rig) -> None
     assert detail["profile"]["channels"][0]["headers"] == {"Authorization": "***"}
     assert {m["business_key"] for m in detail["recent"]} >= {"PO-2024-0042", "PO-2024-0043"}
     certs = (await rig.client.get("/api/v1/certificates", headers=BEARER)).json()
-    assert certs[0]["name"] == "mockedi.pem" and certs[0]["partner"] == "MOCKEDI" and 11 < certs[0]["days_left"] < 13
+    assert certs[0]["name"] == "mockedi" and certs[0]["partner"] == "MOCKEDI" and 11 < certs[0]["days_left"] < 13
     queues = (await rig.client.get("/api/v1/queues", headers=BEARER)).json()
     assert queues[1] == {"name": "b2b.in.process.dlq", "messages": 1, "consumers": 0, "dead_letter": True}
     stats = (await rig.client.get("/api/v1/stats", params={"hours": 3}, headers=BEARER)).json()
     assert sum(b["received"] for b in stats["throughput"]) == 4
-    assert stats["states"]["rejected"] == 1 and [c["name"] for c in stats["certificates_expiring"]] == ["mockedi.pem"]
+    assert stats["states"]["rejected"] == 1 and [c["name"] for c in stats["certificates_expiring"]] == ["mockedi"]
     conv = (await rig.client.get("/api/v1/conversations/PO-2024-004", headers=BEARER)).json()
     assert [t["business_key"] for t in conv["timeline"]] == ["PO-2024-0042", "PO-2024-0043"]
 

@@ -40,7 +40,11 @@ async def test_health_endpoints_of_a_running_gateway(live: Live, client: httpx.A
     assert (await client.get("/healthz")).text == "ok\n"
     r = await client.get("/readyz")
     assert r.status_code == 200 and r.json()["checks"] == {"store": "ok", "broker": "ok", "keys": "ok"}
-    (live.settings.paths.certs_dir / "broken.key").write_text("-----BEGIN PRIVATE KEY-----\nnope\n")
+    certs = live.settings.paths.certs_dir
+    (certs / "broken.crt.pem").write_bytes((certs / "ours.crt.pem").read_bytes())
+    (certs / "broken.key.pem").write_text(
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----\nnope\n-----END ENCRYPTED PRIVATE KEY-----\n"
+    )
     r = await client.get("/readyz")
     assert r.status_code == 503 and r.json()["checks"]["keys"].startswith("CONFIG_KEYSTORE")
 
@@ -55,7 +59,7 @@ async def test_metrics_of_a_running_gateway(client: httpx.AsyncClient) -> None:
     assert metric(text, "b2b_unacknowledged_documents", partner="MOCKEDI") == 2
     assert metric(text, "b2b_messages_in_state", state="delivered") == 17
     assert metric(text, "b2b_outbox_pending") == 0 and metric(text, "b2b_dead_lettered") == 0
-    assert metric(text, "b2b_certificate_expiry_timestamp_seconds", certificate="mockedi.pem") > 0
+    assert metric(text, "b2b_certificate_expiry_timestamp_seconds", certificate="mockedi") > 0
     assert metric(text, "b2b_build_info", version=__version__) == 1
 
 

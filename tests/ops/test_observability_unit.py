@@ -55,7 +55,7 @@ async def test_metrics_exposes_gauges_and_build_info(rig: Rig) -> None:
     assert got[("b2b_queue_depth", (("queue", "b2b.in.process"),))] == 3
     assert got[("b2b_dead_lettered", ())] == 2 and got[("b2b_outbox_pending", ())] == 5
     assert got[("b2b_unacknowledged_documents", (("partner", "MOCKEDI"),))] == 1
-    expiry = got[("b2b_certificate_expiry_timestamp_seconds", (("certificate", "mockedi.pem"),))]
+    expiry = got[("b2b_certificate_expiry_timestamp_seconds", (("certificate", "mockedi"),))]
     assert 11 * 86400 < expiry - now.timestamp() < 13 * 86400
 
 
@@ -108,7 +108,7 @@ async def test_alerts_log_count_and_post_to_the_webhook(rig: Rig, webhook: tuple
     rig.store.dead = 3
     new = await rig.ops.check_alerts(now)
     assert sorted((a.kind, a.key) for a in new) == [
-        ("certificate_expiry", "mockedi.pem"),
+        ("certificate_expiry", "mockedi"),
         ("dead_letters", "dead-letters@3"),
         ("unacknowledged", "late"),
     ]
