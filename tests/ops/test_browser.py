@@ -93,6 +93,16 @@ async def test_replay_click(live: Live, browser: BrowserContext) -> None:
     assert any(r.replay_of == original for r in await live.repo.list_messages())
 
 
+async def test_conversation_of_an_order_number(live: Live, browser: BrowserContext) -> None:
+    page = await browser.new_page()
+    await log_in(page, live)
+    await page.goto(f"{live.url}/messages/{live.ids['outbound1']}")
+    await page.click("#conversation-link")
+    await expect(page.locator("h1")).to_contain_text("PO-2026-0501")
+    await expect(page.locator("#conversation li")).to_have_count(1)
+    await expect(page.locator("#conversation")).to_contain_text("no acknowledgment, deadline")
+
+
 async def test_a_viewer_cannot_act(live: Live, browser: BrowserContext) -> None:
     live.auth.users.add("vera", Role.VIEWER, "viewer-password")
     page = await browser.new_page()

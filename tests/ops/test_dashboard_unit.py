@@ -32,6 +32,7 @@ async def test_every_page_renders(rig: Rig) -> None:
         ("/partners", "Mock EDI Supplier"),
         ("/partners/MOCKEDI", "Acknowledgment status"),
         ("/certificates", "mockedi"),
+        ("/conversations/PO-2024-004", "PO-2024-0043"),
         ("/static/htmx.min.js", "htmx"),
         ("/static/style.css", ":root"),
     ]:

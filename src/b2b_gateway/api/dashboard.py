@@ -39,6 +39,7 @@ _SECTIONS = {
     "partners.html": "partners",
     "partner.html": "partners",
     "certificates.html": "certificates",
+    "conversation.html": "messages",
 }
 _ACTIONS_BY_STATE: dict[str, list[Action]] = {
     "failed": [Action.RETRY, Action.REPLAY, Action.CANCEL],
@@ -218,6 +219,17 @@ def dashboard_router(ops: Operations, auth: Authenticator) -> APIRouter:
         if not htmx:
             return RedirectResponse(f"/messages/{message_id}", status_code=303)
         return pages.render("_action_result.html", user, ok=True, action=action, error=None, result=result)
+
+    @router.get("/conversations/{business_key}")
+    async def conversation(request: Request, business_key: str) -> Response:
+        user = pages.who(request)
+        if user is None:
+            return pages.to_login(request)
+        page = await ops.list_messages(MessageQuery(text=business_key, limit=500))
+        awaiting = {a.message_id: a for a in await ops.awaiting()}
+        rows = sorted(page.items, key=lambda m: m.received_at)
+        now = dt.datetime.now(dt.UTC)
+        return pages.render("conversation.html", user, key=business_key, rows=rows, awaiting=awaiting, now=now)
 
     @router.get("/partners")
     async def partners(request: Request) -> Response:
