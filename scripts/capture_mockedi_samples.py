@@ -22,7 +22,8 @@ KINDS = {"response": "ordrsp", "despatch": "desadv", "invoice": "invoic"}
 
 
 def capture(behaviour: str) -> dict[Path, bytes]:
-    order = (SAMPLES / "order-out" / "output.edi").read_bytes()
+    # The golden file masks the UNB preparation time; mock-edi gets a real one.
+    order = (SAMPLES / "order-out" / "output.edi").read_bytes().replace(b"+000000:0000+", b"+260301:1200+")
     suffix = "" if behaviour == "accept" else f"-{behaviour}"
     out: dict[Path, bytes] = {}
     with Mock.start(start_at="2026-03-01T12:00:00Z") as mock:

@@ -7,7 +7,8 @@ and ``Service_V3`` / ``Service_V4`` (``messages/contrl.xml``, service ``segments
 Output, in the project's own compact JSON format (``schemas/edifact/``):
 
 * ``<DIR>/segments.json``: every segment of the directory with its elements (id, name, status M/C,
-  representation such as ``an..35`` or ``n6``), composites with their components;
+  representation such as ``an..35`` or ``n6``), composites with their components (the D01B source
+  drops a few components; :func:`repair_composites` restores them from D96A);
 * ``<DIR>/codes.json``: the code lists of the coded elements the gateway checks (qualifiers and the
   codes the mappings use), element id -> sorted codes;
 * ``<DIR>/<MESSAGE>.json``: the message structure, a tree of segments and segment groups with status
@@ -64,7 +65,10 @@ EXTRA_CODED = (
 )
 #: Coded elements never checked: their values are agreed between partners (code list qualifier).
 NOT_CHECKED = ("1131",)
-SERVICE_CODED = ("0001", "0002", "0007", "0025", "0029", "0031", "0035", "0051", "0052", "0065", "0083", "0085")
+#: Service code lists checked. Not 0001/0002 (the reader checks syntax identifier and version, beyond the
+#: version 3 list), not 0007/0029 (partners use values outside the list: ZZ, 31B, I), not 0065 (the
+#: message type selects the definition instead).
+SERVICE_CODED = ("0031", "0035", "0051", "0052", "0083", "0085")
 
 
 def representation(node: ET.Element) -> str:
@@ -105,6 +109,32 @@ def segments_of(path: Path, only: tuple[str, ...] | None = None) -> dict[str, An
                 )
         out[tag] = {"name": seg.get("name"), "elements": elements}
     return dict(sorted(out.items()))
+
+
+def repair_composites(segments: dict[str, Any], reference: dict[str, Any]) -> list[str]:
+    """Restore components the source XML drops (D01B lost C819 3229/1131/3228, C502 6155/6154, C701 1054,
+    C829 5495): where a composite's component ids are a strict subsequence of the same composite in
+    ``reference`` (D96A), take the reference's components, keeping this directory's definitions of
+    the ids both have. Returns what was repaired."""
+    known: dict[str, list[dict[str, Any]]] = {}
+    for seg in reference.values():
+        for element in seg["elements"]:
+            if "components" in element:
+                known.setdefault(element["id"], element["components"])
+    repaired = []
+    for tag, seg in segments.items():
+        for element in seg["elements"]:
+            full = known.get(element["id"])
+            comps = element.get("components")
+            if full is None or comps is None or len(comps) >= len(full):
+                continue
+            ids = iter(c["id"] for c in full)
+            if not all(c["id"] in ids for c in comps):
+                continue
+            own = {c["id"]: c for c in comps}
+            element["components"] = [own.get(c["id"], c) for c in full]
+            repaired.append(f"{tag} {element['id']}")
+    return repaired
 
 
 def structure_of(node: ET.Element) -> list[dict[str, Any]]:
@@ -167,8 +197,11 @@ def build(shared: Path) -> dict[str, str]:
     """Every output file (relative path -> JSON text)."""
     base = shared / "reference" / "edifact-directories"
     files: dict[str, Any] = {}
+    reference = segments_of(base / DIRECTORIES[0] / "segments.xml")
     for name in DIRECTORIES:
         segments = segments_of(base / name / "segments.xml")
+        if name != DIRECTORIES[0]:
+            repair_composites(segments, reference)
         tags: set[str] = set()
         for message in MESSAGES:
             definition = message_of(base / name / "messages" / f"{message.lower()}.xml")
@@ -183,10 +216,10 @@ def build(shared: Path) -> dict[str, str]:
         segments = segments_of(base / folder / "segments.xml", SERVICE_SEGMENTS)
         files[f"{name}/segments.json"] = {"directory": name, "segments": segments}
         files[f"{name}/CONTRL.json"] = message_of(base / folder / "messages" / "contrl.xml")
-        files[f"{name}/codes.json"] = {
-            "directory": name,
-            "codes": codes_of(base / "D01B" / "service_codes_v3.xml", SERVICE_CODED),
-        }
+        codes = codes_of(base / "D01B" / "service_codes_v3.xml", SERVICE_CODED)
+        if name == "S4":  # the source has version 3 service codes only; syntax 4 service messages are 4:1
+            codes["0052"] = sorted({*codes["0052"], "4"})
+        files[f"{name}/codes.json"] = {"directory": name, "codes": codes}
     return {path: json.dumps(data, indent=1, ensure_ascii=False) + "\n" for path, data in sorted(files.items())}
 
 

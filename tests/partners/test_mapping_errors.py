@@ -9,10 +9,10 @@ import pytest
 
 from b2b_gateway.errors import DocumentRejected, GatewayError, MappingConfigError, MappingError
 from b2b_gateway.formats.edifact.model import EdifactMessage
+from b2b_gateway.formats.edifact.reader import parse
 from b2b_gateway.mapping.catalog import MappingCatalog, PartnerMappings
 from b2b_gateway.mapping.codec import CodecOptions
 from b2b_gateway.mapping.edifact_mapping import EdifactMapper
-from b2b_gateway.mapping.edifact_text import read_interchange
 from b2b_gateway.mapping.loader import load_mapping
 from b2b_gateway.mapping.plan import CompiledMapping
 from b2b_gateway.partners.profile import PartnerProfile
@@ -121,8 +121,7 @@ def _map(tmp_path: Path, text: str) -> DocumentRejected:
     catalog = MappingCatalog(
         {"ACME": PartnerMappings("ACME", {("order", "inbound"): "edifact"}, {("order", "inbound"): mapping})}
     )
-    _, messages = read_interchange(ORDERS.encode())
-    message: EdifactMessage = messages[0]
+    message: EdifactMessage = parse(ORDERS.encode())[0].messages[0]
     with pytest.raises(DocumentRejected) as caught:
         EdifactMapper(catalog).to_canonical(message, CodecOptions(partner=PartnerProfile(id="ACME")))
     return caught.value

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from b2b_gateway.canonical.documents import document_from_data
-from b2b_gateway.mapping.edifact_text import read_interchange
+from b2b_gateway.formats.edifact.reader import parse
 from b2b_gateway.pipeline import Message, Pipeline, State
 from b2b_gateway.runtime.context import build_context, load_repository
 from b2b_gateway.runtime.golden import run_case
@@ -110,6 +110,7 @@ ORDER = {
 
 
 def onboard(root: Path) -> Path:
+    write(root / "_self.yaml", "id: US\nidentifiers:\n  - {value: US-ID, kind: edifact, qualifier: ZZZ}\n")
     partner = root / "ACME"
     write(partner / "partner.yaml", PROFILE)
     write(partner / "order.yaml", ORDER_MAPPING)
@@ -142,11 +143,12 @@ def test_a_partner_from_a_temporary_directory_translates_both_ways(settings: Set
         json.loads((Path(__file__).parents[1] / "fixtures/canonical/invoice.json").read_text())
     )
     edi = ctx.codecs.get("edifact").from_canonical(invoice, ctx.options("ACME", {"interchange": "7", "message": "1"}))
-    _, messages = read_interchange(edi)
+    messages = parse(edi)[0].messages
     segments = {s.tag: s for s in messages[0].segments}
     assert segments["UNH"].value(2, 1) == "INVOIC"
     assert next(s.value(1, 3) for s in messages[0].segments if s.tag == "QTY") in ("ST", "KG")
     assert messages[0].segments[-1].tag == "UNT"
+    assert b"UNB+UNOC:3+US-ID:ZZZ+ACME:ZZZ+" in edi
 
 
 def test_the_sample_of_a_temporary_partner_becomes_a_golden_test(settings: Settings, mappings_dir: Path) -> None:
@@ -187,3 +189,75 @@ def test_a_message_that_fails_its_mapping_is_rejected_with_located_errors(
     assert "not in table 'units'" in texts["/rows/1/uom"].message
     missing = [e for e in errors if "required value lines[1].item.name is missing" in e.message]
     assert missing and missing[0].location.json_pointer == "/rows/1"
+
+
+XML_MAPPING = """
+    document: order
+    format: xml
+    direction: both
+    message: po:PurchaseOrder
+    namespaces: {po: "urn:example:po:1"}
+    envelope: {sender: "po:Buyer/@gln", reference: "po:Number"}
+    fields:
+      document_number: {path: "po:Number", required: true}
+      issue_date: {path: "po:Date", date: iso, required: true}
+      buyer:
+        scope: po:Buyer
+        fields:
+          name: po:Name
+          identifiers:
+            - fields: {value: "@gln", scheme: {const: "0088"}}
+      seller:
+        fields:
+          name: {path: "po:Seller/po:Name", default: Eurodis}
+      lines:
+        each: po:Line
+        required: true
+        fields:
+          line_id: {path: "@no", required: true}
+          quantity: {path: "po:Qty", type: decimal, required: true}
+          unit: {path: "po:Qty/@unit", default: C62}
+          item:
+            fields:
+              name: {path: "po:Text", required: true}
+"""
+
+XML_ORDER = b"""<?xml version="1.0" encoding="UTF-8"?>
+<PurchaseOrder xmlns="urn:example:po:1">
+  <Number>X-1</Number>
+  <Date>2026-03-07</Date>
+  <Buyer gln="4000001000005"><Name>Acme Parts</Name></Buyer>
+  <Line no="1"><Qty unit="KGM">2.5</Qty><Text>Copper wire</Text></Line>
+  <Line no="2"><Qty>4</Qty></Line>
+</PurchaseOrder>
+"""
+
+
+def test_a_partner_xml_document_maps_with_xpath_both_ways(settings: Settings, mappings_dir: Path) -> None:
+    write(
+        mappings_dir / "XMLCO" / "partner.yaml",
+        """
+        id: XMLCO
+        identifiers: [{value: "4000001000005", kind: gln}]
+        documents:
+          - {document: order, direction: inbound, format: xml, mapping: order.yaml}
+          - {document: order, direction: outbound, format: xml, mapping: order.yaml}
+        """,
+    )
+    write(mappings_dir / "XMLCO" / "order.yaml", XML_MAPPING)
+    ctx = build_context(settings)
+    message = Message(raw=XML_ORDER, channel="test")
+    asyncio.run(Pipeline(ctx).run(message, stop_after="check"))
+    errors = [e for err in message.errors for e in getattr(err, "errors", [err])]
+    assert message.partner_id == "XMLCO"
+    missing = next(e for e in errors if "lines[1].item.name" in e.message)
+    assert missing.location.xpath == "/po:PurchaseOrder/po:Line[2]" and missing.location.line == 7
+    assert missing.location.mapping and missing.location.mapping.endswith("order.yaml:28:11")
+
+    fixed = XML_ORDER.replace(b"<Qty>4</Qty>", b"<Qty>4</Qty><Text>Plug</Text>")
+    message = Message(raw=fixed, channel="test")
+    asyncio.run(Pipeline(ctx).run(message, stop_after="check"))
+    assert message.errors == [] and message.canonical is not None
+    out = ctx.codecs.get("xml").from_canonical(message.canonical, ctx.options("XMLCO")).decode()
+    assert '<PurchaseOrder xmlns="urn:example:po:1">' in out
+    assert '<Buyer gln="4000001000005">' in out and '<Line no="1">' in out and '<Qty unit="KGM">2.5</Qty>' in out

@@ -17,6 +17,8 @@ from b2b_gateway.mapping.transforms import (
     CodeTable,
     date_in,
     date_out,
+    date_pattern_in,
+    date_pattern_out,
     decimal_in,
     decimal_out,
     split_text,
@@ -151,6 +153,13 @@ def test_json_paths_pointer_and_dotted_with_filters() -> None:
 )
 def test_dates_in_edifact_formats(text: str, fmt: str, part: str, iso: str) -> None:
     assert date_in(text, fmt, part) == iso
+
+
+def test_dates_in_a_partner_layout() -> None:
+    assert date_pattern_in("10.03.2026", "%d.%m.%Y") == "2026-03-10"
+    assert date_pattern_out("2026-03-10", "%d.%m.%Y") == "10.03.2026"
+    with pytest.raises(MappingError, match="not a date like"):
+        date_pattern_in("2026-03-10", "%d.%m.%Y")
 
 
 def test_dates_back_and_bad_dates() -> None:

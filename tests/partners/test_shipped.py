@@ -37,7 +37,9 @@ def test_partners_list_as_json(cli: CliRunner) -> None:
 
 
 def test_mock_edi_accepts_the_orders_we_render_for_it() -> None:
-    order = (SAMPLES / "order-out" / "output.edi").read_text(encoding="latin-1")
+    order = (
+        (SAMPLES / "order-out" / "output.edi").read_text(encoding="latin-1").replace("+000000:0000+", "+260301:1200+")
+    )
     with Mock.start(start_at="2026-03-01T12:00:00Z") as mock:
         summary = mock.send(order)
         assert summary["accepted"], summary

@@ -251,3 +251,14 @@ async def test_oversized_input_is_rejected_and_kept() -> None:
 async def test_garbage_gets_a_located_unknown_format_error() -> None:
     msg = await Pipeline(_ctx()).run(Message(raw=b"\x00\x01garbage"))
     assert msg.state is State.REJECTED and msg.errors[0].code == "UNKNOWN_FORMAT"
+
+
+async def test_rule_warnings_do_not_reject_but_are_kept() -> None:
+    data = json.loads((FIX / "invoice.json").read_text())
+    data["lines"][1]["net_amount"] = "-19.90"
+    data["totals"].update(line_net_sum="105.10", tax_exclusive="110.10", tax_inclusive="137.40", payable="137.40")
+    data["vat_breakdown"][1]["taxable_amount"] = "-19.90"
+    msg = await Pipeline(_ctx()).run(Message(raw=json.dumps(data).encode()))
+    assert msg.state is State.DELIVERED
+    assert [w.code for w in msg.warnings] == ["GW-LIN-01"]
+    assert next(e for e in msg.events if e.stage == "check").outcome == "warning"

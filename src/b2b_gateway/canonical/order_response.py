@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from b2b_gateway.canonical.base import DocumentBase, LineBase
-from b2b_gateway.canonical.codes import CurrencyCode, Quantity
+from b2b_gateway.canonical.codes import CurrencyCode, Quantity, UnitCode
 from b2b_gateway.canonical.common import Delivery, DocumentReference, Party, Price, Totals, bt
 
 __all__ = ["LineStatus", "OrderResponse", "OrderResponseLine", "ResponseStatus"]
@@ -18,8 +18,14 @@ LineStatus = Literal["accepted", "changed", "rejected", "short"]
 
 
 class OrderResponseLine(LineBase):
-    """The seller's answer for one order line; ``quantity`` is the confirmed quantity."""
+    """The seller's answer for one order line; ``quantity`` is the confirmed quantity.
 
+    A line accepted as ordered may state no quantity (Peppol T76 allows it): ``quantity`` and ``unit``
+    are then absent, meaning "as ordered".
+    """
+
+    quantity: Quantity | None = bt("BT-129", "Confirmed quantity; absent = as ordered")  # type: ignore[assignment]
+    unit: UnitCode | None = bt("BT-130")  # type: ignore[assignment]
     status: LineStatus = Field(
         description="accepted as ordered; changed (price, date or item); rejected; short (less quantity)"
     )

@@ -3,13 +3,14 @@
 Two rule sets:
 
 * ``arithmetic``: line net amount = quantity × price / base quantity − allowances + charges
-  (``GW-LIN-01``), the sums of lines, allowances and charges, the VAT breakdown and the totals
-  (EN 16931 BR-CO-10 … BR-CO-17 and BR-x-08 per VAT category). Runs on invoices, and on orders and
-  responses where they carry amounts.
+  (``GW-LIN-01``; only a warning when just the sign differs, as in return lines), the sums of lines,
+  allowances and charges, the VAT breakdown and the totals (EN 16931 BR-CO-10 … BR-CO-17 and BR-x-08
+  per VAT category). Runs on invoices, and on orders and responses where they carry amounts.
 * ``en16931``: the presence rules an invoice must meet whatever its syntax (BR-01 … BR-16, BR-25).
 
 Each failure is a :class:`~b2b_gateway.errors.BusinessRuleError` whose ``code`` is the rule id and
-whose location names the field (dotted path and JSON pointer). Every failure is reported.
+whose location names the field (dotted path and JSON pointer). Every failure is reported; those with
+``severity == "warning"`` do not reject the document.
 """
 
 from __future__ import annotations
@@ -93,15 +94,21 @@ def _check_lines(doc: Invoice | Order) -> Iterator[GatewayError]:
     for i, line in enumerate(doc.lines):
         if line.price is None or line.net_amount is None:
             continue
-        expected = line_net(line.quantity, line.price.net, line.price.base_quantity, line.allowances_charges)
-        if abs(round2(expected) - line.net_amount) > CENT:
-            yield _fail(
-                "GW-LIN-01",
-                f"lines[{i}].net_amount",
-                f"line {line.line_id}: net amount (BT-131) is {_fmt(line.net_amount)} but quantity "
-                f"{line.quantity} × price {line.price.net} / base quantity {line.price.base_quantity or 1} "
-                f"− allowances + charges = {_fmt(expected)}",
-            )
+        expected = round2(line_net(line.quantity, line.price.net, line.price.base_quantity, line.allowances_charges))
+        if abs(expected - line.net_amount) <= CENT:
+            continue
+        detail = (
+            f"line {line.line_id}: net amount (BT-131) is {_fmt(line.net_amount)} but quantity "
+            f"{line.quantity} × price {line.price.net} / base quantity {line.price.base_quantity or 1} "
+            f"− allowances + charges = {_fmt(expected)}"
+        )
+        error = _fail("GW-LIN-01", f"lines[{i}].net_amount", detail)
+        if abs(abs(expected) - abs(line.net_amount)) <= CENT:
+            # A return line written with a positive quantity and a negative amount (the official
+            # EN 16931 example 1 does this): accepted, but flagged.
+            error.severity = "warning"
+            error.message += " (only the sign differs: a return line?)"
+        yield error
 
 
 def _check_totals(

@@ -88,6 +88,9 @@ def _register() -> None:
     app.command("validate")(documents.validate)
     app.command("run")(run.run)
     app.add_typer(schema.app, name="schema")
+    app.add_typer(certs.app, name="certs")
+    app.command("sign")(signing.sign)
+    app.command("verify")(signing.verify)
     app.add_typer(schemas.app, name="schemas")
     app.command("doctor")(doctor.doctor)
     app.add_typer(partners.app, name="partners")
@@ -98,9 +101,6 @@ def _register() -> None:
     app.add_typer(db.app, name="db")
     app.add_typer(users.app, name="users")
     app.command("status")(status.status)
-    app.add_typer(certs.app, name="certs")
-    app.command("sign")(signing.sign)
-    app.command("verify")(signing.verify)
 
 
 _register()

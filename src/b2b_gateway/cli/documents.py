@@ -121,12 +121,16 @@ def validate(
     input: InputArg,
     partner: PartnerOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="A JSON report on stdout")] = False,
+    contrl: Annotated[
+        bool, typer.Option("--contrl", help="EDIFACT: print the CONTRL interchange that would be sent back")
+    ] = False,
 ) -> None:
     """Check a document (syntax, structure, mapping, business rules) without producing output. Exit 0 or 1."""
     data = read_input(input)
     message = check_document(ctx, data, partner)
     ok = is_accepted(message)
-    warnings = [w for m in [message, *documents_of(message)] for w in m.warnings]
+    warnings = _unique([w for m in [message, *documents_of(message)] for w in m.warnings])
+    acks = _contrl(ctx, message) if contrl else []
     if as_json:
         print_json(
             {
@@ -145,6 +149,7 @@ def validate(
                     for m in documents_of(message)
                 ],
                 "errors": [e.to_dict() for e in all_errors(message)],
+                **({"contrl": [a.decode("latin-1") for a in acks]} if contrl else {}),
             }
         )
     else:
@@ -154,4 +159,23 @@ def validate(
             typer.echo(f"{input}: valid {message.format} ({len(docs)} document(s))", err=True)
         else:
             print_errors(all_errors(message), source=input)
+        for ack in acks:
+            sys.stdout.buffer.write(ack)
+        sys.stdout.flush()
     raise typer.Exit(0 if ok else 1)
+
+
+def _unique(errors: list[GatewayError]) -> list[GatewayError]:
+    """Each error once (a single-document input lists its warnings as the input's and the document's)."""
+    out: list[GatewayError] = []
+    for err in errors:
+        if all(err is not seen for seen in out):
+            out.append(err)
+    return out
+
+
+def _contrl(ctx: typer.Context, message: Message) -> list[bytes]:
+    from b2b_gateway.runtime.acknowledgments import contrl_for
+
+    context = build_context(settings_of(ctx))
+    return contrl_for(message, context.options(message.partner_id))

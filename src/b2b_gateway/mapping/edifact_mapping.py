@@ -8,16 +8,17 @@ EANCOM D96A files that ship with the gateway).
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from b2b_gateway.canonical.documents import Document
 from b2b_gateway.errors import Location, MappingConfigError, UnknownDocumentTypeError
-from b2b_gateway.formats.edifact.model import EdifactMessage, Group, Segment
+from b2b_gateway.formats.edifact.model import EdifactMessage, Group
 from b2b_gateway.mapping.catalog import MappingSource
 from b2b_gateway.mapping.codec import CodecOptions
+from b2b_gateway.mapping.edifact.codec import OutboundMessage
 from b2b_gateway.mapping.mapped import canonical_from_tree, tree_from_canonical
 from b2b_gateway.mapping.paths.edifact import EdifactSyntax, build_tree
 from b2b_gateway.mapping.plan import CompiledMapping
+from b2b_gateway.partners.profile import PartnerProfile
 
 __all__ = ["DOCUMENT_OF_MESSAGE", "EdifactMapper"]
 
@@ -87,39 +88,30 @@ class EdifactMapper:
 
         return canonical_from_tree(mapping, tree, source=source, where=where)
 
-    def from_canonical(self, document: Document, options: CodecOptions) -> EdifactMessage:
-        """An EDIFACT message (UNH to UNT) for ``document``, in the partner's dialect.
+    @property
+    def company(self) -> PartnerProfile | None:
+        """This gateway's own profile (``mappings/_self.yaml``), when the source has one."""
+        company = getattr(self.mappings, "company", None)
+        return company if isinstance(company, PartnerProfile) else None
 
-        The message reference is ``options.references['message']`` (``1`` when none was allocated).
+    def from_canonical(self, document: Document, options: CodecOptions) -> OutboundMessage:
+        """The message body for ``document`` in the partner's dialect, addressed from our company profile.
+
+        The EDIFACT codec wraps it in UNH/UNT and UNB/UNZ with the allocated references.
         """
         partner = options.partner.id if options.partner else None
         mapping = self.mapping(partner, document.document_type, "outbound")
-        syntax = mapping.syntax
-        assert isinstance(syntax, EdifactSyntax)
         tree: Group = tree_from_canonical(mapping, document)
         body = [s for s in tree.walk() if s.tag not in ("UNH", "UNT")]
-        ref = options.references.get("message", "1")
         spec = mapping.spec
         directory = spec.directory or "D96A"
-        s009 = [spec.message or "", directory[0], directory[1:], "UN"] + (
-            [spec.association] if spec.association else []
-        )
-        unh = Segment("UNH", [[ref], s009])
-        unt = Segment("UNT", [[str(len(body) + 2)], [ref]])
-        segments = [unh, *body, unt]
-        root = Group(tree.name, [unh, *tree.children, unt])
-        return EdifactMessage(
-            ref=ref,
-            type=spec.message or "",
+        us = next((i for i in (self.company.identifiers if self.company else []) if i.kind == "edifact"), None)
+        return OutboundMessage(
+            segments=body,
+            message_type=spec.message,
             version=directory[0],
             release=directory[1:],
-            agency="UN",
             association=spec.association,
-            segments=segments,
-            root=root,
+            sender=us.value if us else None,
+            sender_qualifier=us.qualifier if us else None,
         )
-
-
-def segments_of(tree: Any) -> list[Segment]:
-    """The segments of a built tree, in order (what a writer serialises)."""
-    return list(tree.walk()) if isinstance(tree, Group) else []

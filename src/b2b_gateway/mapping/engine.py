@@ -20,6 +20,8 @@ from b2b_gateway.mapping.transforms import (
     FunctionContext,
     date_in,
     date_out,
+    date_pattern_in,
+    date_pattern_out,
     decimal_in,
     decimal_out,
     split_text,
@@ -159,7 +161,10 @@ def _value_in(run: MappingRun, rule: PValue, context: Any, pointer: str) -> Any:
             if rule.format_at is not None:
                 holder = run.syntax.values(context, rule.paths[0])[0].holder if rule.paths else context
                 fmt = (run.syntax.read(holder, rule.format_at) or fmt) if holder is not None else fmt
-            value = date_in(str(value), fmt, rule.date.part)
+            if rule.date.pattern:
+                value = date_pattern_in(str(value), rule.date.pattern, rule.date.part)
+            else:
+                value = date_in(str(value), fmt, rule.date.part)
         if rule.decimal is not None and rule.type == "string":
             value = decimal_in(str(value), rule.decimal)
         if rule.table is not None and value is not None:
@@ -264,7 +269,10 @@ def _text_out(run: MappingRun, rule: PValue, value: Any, context: Any) -> str | 
         if rule.date is not None:
             fmt = rule.date.write or (rule.date.format if rule.date.format not in ("auto",) else "102")
             current = run.syntax.read(context, rule.paths[0]) if rule.paths and fmt == "718" else None
-            value = date_out(str(value), fmt, rule.date.part, current)
+            if rule.date.pattern:
+                value = date_pattern_out(str(value), rule.date.pattern)
+            else:
+                value = date_out(str(value), fmt, rule.date.part, current)
         if rule.decimal is not None or rule.type == "decimal":
             value = decimal_out(value, rule.decimal or ".")
     except MappingError as exc:

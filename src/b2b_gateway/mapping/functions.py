@@ -43,6 +43,6 @@ def ordrsp_line_status(value: Any, context: FunctionContext) -> str:
         return "rejected"
     if confirmed is not None and ordered is not None and confirmed < ordered:
         return "short"
-    if context.read("FTX[4451=AAO]/C108/4440"):
+    if context.read("**/FTX[4451=AAO]/C108/4440"):
         return "changed"
     return "accepted"

@@ -61,26 +61,28 @@ def default_registry(mappings: MappingSource | None = None, *, schemas_dir: Path
 
     Args:
         mappings: the partner repository (or a mapping catalog); enables the mapping-driven codecs
-            (EDIFACT through mapping files, partner JSON). Partner JSON comes last, since it is
-            recognised by its partners' mapping files rather than by a marker.
+            (EDIFACT business messages through mapping files, partner XML and JSON). These come last,
+            since it is recognised by its partners' mapping files rather than by a marker.
         schemas_dir: where ``b2b-gateway schemas install`` put the official schemas and rules
             (``settings.paths.installed_schemas``); without it XSD and EN 16931 validation are off.
     """
     from b2b_gateway.formats.xml.xsd import OfficialValidators
     from b2b_gateway.mapping.canonical_json import CanonicalJsonCodec
     from b2b_gateway.mapping.cii.codec import CiiCodec
+    from b2b_gateway.mapping.edifact import EdifactCodec
     from b2b_gateway.mapping.ubl.codec import UblCodec
     from b2b_gateway.mapping.ubl.json_codec import UblJsonCodec
 
     validators = OfficialValidators(schemas_dir)
     registry = CodecRegistry(
-        [CanonicalJsonCodec(), UblJsonCodec(validators), UblCodec(validators), CiiCodec(validators)]
+        [CanonicalJsonCodec(), EdifactCodec(), UblJsonCodec(validators), UblCodec(validators), CiiCodec(validators)]
     )
     if mappings is not None:
-        from b2b_gateway.mapping.edifact_text import StandInEdifactCodec
+        from b2b_gateway.mapping.edifact_mapping import EdifactMapper
         from b2b_gateway.mapping.partner_json import PartnerJsonCodec
+        from b2b_gateway.mapping.partner_xml import PartnerXmlCodec
 
-        if "edifact" not in registry.names():
-            registry.add(StandInEdifactCodec(mappings))
+        registry.add(EdifactCodec(mapper=EdifactMapper(mappings)))  # the same place, now with the mapping engine
+        registry.add(PartnerXmlCodec(mappings))
         registry.add(PartnerJsonCodec(mappings))
     return registry

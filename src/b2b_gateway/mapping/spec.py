@@ -68,6 +68,9 @@ class DateSpec(_Spec):
         default="date", description="Which part to take: the date, the time, or the start/end of a 718 range"
     )
     write: DateFormat | None = Field(default=None, description="Format to write outbound (default: format, or 102)")
+    pattern: str | None = Field(
+        default=None, description="A partner's own layout instead of a format code, e.g. %d.%m.%Y (strftime codes)"
+    )
 
 
 class TableRef(_Spec):

@@ -25,6 +25,8 @@ __all__ = [
     "MappingFunction",
     "date_in",
     "date_out",
+    "date_pattern_in",
+    "date_pattern_out",
     "decimal_in",
     "decimal_out",
     "load_function",
@@ -37,6 +39,23 @@ ENTRY_POINT_GROUP = "b2b_gateway.mapping_functions"
 
 _DATE_FORMATS = {"102": "%Y%m%d", "203": "%Y%m%d%H%M", "204": "%Y%m%d%H%M%S", "101": "%y%m%d"}
 _BY_LENGTH = {8: "102", 12: "203", 14: "204", 6: "101"}
+
+
+def date_pattern_in(text: str, pattern: str, part: str = "date") -> str:
+    """A partner date in its own strftime ``pattern`` (``%d.%m.%Y``) as ISO 8601."""
+    try:
+        moment = dt.datetime.strptime(text.strip(), pattern)
+    except ValueError:
+        raise MappingError(f"{text!r} is not a date like {pattern}") from None
+    return moment.time().isoformat() if part == "time" else moment.date().isoformat()
+
+
+def date_pattern_out(value: str, pattern: str) -> str:
+    """A canonical ISO date written in the partner's strftime ``pattern``."""
+    try:
+        return dt.datetime.fromisoformat(value).strftime(pattern)
+    except ValueError:
+        raise MappingError(f"{value!r} is not an ISO 8601 date") from None
 
 
 def date_in(text: str, fmt: str, part: str = "date") -> str:

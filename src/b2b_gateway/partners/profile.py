@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 CanonicalType = Literal["order", "order_response", "order_change", "despatch_advice", "invoice", "status"]
-FormatName = Literal["edifact", "ubl", "cii", "ubl-json", "json", "canonical-json"]
+FormatName = Literal["edifact", "ubl", "cii", "ubl-json", "json", "xml", "canonical-json"]
 IdentifierKind = Literal["edifact", "gln", "as2", "peppol", "vat", "duns", "email", "other"]
 
 
@@ -129,6 +129,11 @@ class ParsingPolicy(_Model):
     control_counts: Literal["reject", "warn"] = Field(default="reject", description="UNT/UNE/UNZ mismatches")
     charset_fallback: str = Field(default="latin-1", description="Decoding when bytes do not match the syntax id")
     charset_violations: Literal["reject", "warn"] = "reject"
+    structure: Literal["reject", "warn"] = Field(
+        default="reject",
+        description="Segments out of their place in the message structure, too many repeats, values over "
+        "their maximum length: reject, or accept with warnings (partners whose software writes them so)",
+    )
 
 
 class Narrowing(_Model):

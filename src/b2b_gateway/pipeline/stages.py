@@ -164,14 +164,22 @@ def check(message: Message, ctx: PipelineContext) -> None:
     assert message.canonical is not None
     partner = ctx.partner(message.partner_id)
     rulesets = partner.business_rules if partner else DEFAULT_RULESETS
-    errors = check_business_rules(message.canonical, rulesets=rulesets)
+    findings = check_business_rules(message.canonical, rulesets=rulesets)
     locate = getattr(ctx.codecs.get(message.format or ""), "locate", None)
-    if errors and callable(locate):
-        locate(errors, message.unit)
+    if findings and callable(locate):
+        locate(findings, message.unit)
+    errors = [f for f in findings if f.severity == "error"]
+    warnings = [f for f in findings if f.severity == "warning"]
+    message.warnings.extend(warnings)
     if errors:
-        raise DocumentRejected(errors)
+        raise DocumentRejected(errors + warnings)
     message.state = State.CHECKED
-    message.record("check", "ok", f"rule sets: {', '.join(rulesets)}")
+    message.record(
+        "check",
+        "warning" if warnings else "ok",
+        f"rule sets: {', '.join(rulesets)}",
+        warnings=[w.to_dict() for w in warnings],
+    )
 
 
 async def render(message: Message, ctx: PipelineContext) -> None:

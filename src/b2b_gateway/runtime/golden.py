@@ -8,7 +8,8 @@ A partner's samples live in ``mappings/<ID>/samples/<case>/``:
 * ``output.<ext>``: the partner-format rendering of the canonical document (outbound cases, and
   inbound cases whose document type the partner also receives).
 
-Renders use fixed control references and a fixed time, so outputs are stable.
+Renders use fixed control references; EDIFACT outputs are compared one segment a line with the UNB
+preparation time masked (``000000:0000``), so outputs are stable.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import difflib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,6 +57,16 @@ def _diff(expected: str, actual: str, name: str) -> str:
         expected.splitlines(keepends=True), actual.splitlines(keepends=True), f"{name} (expected)", f"{name} (actual)"
     )
     return "".join(lines)
+
+
+_UNB_TIME = re.compile(rb"^(UNB\+[^']*?\+[^']*?\+[^']*?\+)\d{6,8}:\d{4}", re.M)
+_TERMINATOR = re.compile(rb"(?<!\?)'(?!\n)")
+
+
+def normalise_edifact(data: bytes) -> bytes:
+    """One segment a line, and the UNB preparation time fixed: what golden EDIFACT files hold."""
+    text = _TERMINATOR.sub(b"'\n", data.replace(b"\r\n", b"\n"))
+    return _UNB_TIME.sub(rb"\g<1>000000:0000", text)
 
 
 def _compare(result: CaseResult, path: Path, actual: bytes, update: bool) -> None:
@@ -134,5 +146,6 @@ def run_case(ctx: PipelineContext, partner: str, case: Path, *, update: bool = F
             result.ok = False
             result.errors.extend(errors)
             return result
-        _compare(result, case / f"output.{_EXTENSIONS.get(fmt, 'txt')}", payload, update)
+        ext = _EXTENSIONS.get(fmt, "txt")
+        _compare(result, case / f"output.{ext}", normalise_edifact(payload) if ext == "edi" else payload, update)
     return result

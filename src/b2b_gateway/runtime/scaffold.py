@@ -8,6 +8,7 @@ from an example canonical document, then runs the sample once to write the expec
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import shutil
@@ -15,8 +16,8 @@ from pathlib import Path
 
 from b2b_gateway.canonical.documents import Document, document_from_data
 from b2b_gateway.errors import DocumentRejected, GatewayError, PartnerConfigError
+from b2b_gateway.formats.edifact.writer import message_segments, write_interchange
 from b2b_gateway.mapping.catalog import MappingCatalog
-from b2b_gateway.mapping.edifact_text import write_interchange
 from b2b_gateway.mapping.registry import default_registry
 from b2b_gateway.partners.directory import PartnerDirectory
 from b2b_gateway.partners.loader import STANDARD_DIR, load_partner
@@ -105,10 +106,20 @@ def _sample_input(ctx: PipelineContext, profile: PartnerProfile, fmt: str, docum
     options = ctx.options(profile.id, dict(FIXED_REFERENCES))
     if fmt == "edifact":
         mapper = getattr(codec, "mapper", None)
-        if mapper is not None:
-            message = mapper.from_canonical(document, options)
+        if mapper is not None:  # as the partner sends it: from the partner, to us
+            out = mapper.from_canonical(document, options)
+            message = message_segments(
+                "1", out.message_type, out.version, out.release, out.agency, out.association, out.segments
+            )
             return write_interchange(
-                [message], sender=(profile.id, "ZZZ"), recipient=(company, "ZZZ"), reference="1", test=True
+                [message],
+                sender=profile.id,
+                sender_qualifier="ZZZ",
+                recipient=company,
+                recipient_qualifier="ZZZ",
+                control_ref="1",
+                prepared=dt.datetime.fromisoformat(FIXED_REFERENCES["timestamp"]),
+                newline=True,
             )
     return codec.from_canonical(document, options)
 

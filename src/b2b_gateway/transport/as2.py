@@ -151,10 +151,14 @@ class As2Sender:
             subject=output.headers.get("subject"),
         )
         context = channel_context(channel, self.certs_dir, self.security)
+        if message.mdn == "async":
+            # Registered before the POST: a fast partner may post the MDN before our request returns.
+            self.pending[message.message_id] = (message, party)
         try:
             async with self.client_factory(context, channel.timeout_s) as client:
                 response = await client.post(party.url, content=message.body, headers=self._headers(message, channel))
         except httpx.TransportError as exc:
+            self.pending.pop(message.message_id, None)
             raise EndpointUnavailableError(
                 f"AS2 endpoint {party.url} unreachable: {type(exc).__name__}: {exc}"
             ) from None
@@ -168,8 +172,12 @@ class As2Sender:
             compressed=message.compressed,
         )
         if response.status_code >= 500:
+            self.pending.pop(message.message_id, None)
             raise EndpointUnavailableError(f"AS2 endpoint {party.url} answered HTTP {response.status_code}")
-        return self._result(output, message, party, response)
+        result = self._result(output, message, party, response)
+        if result.status != "sent":
+            self.pending.pop(message.message_id, None)
+        return result
 
     def _result(
         self, output: Output, message: OutboundMessage, party: As2Party, response: httpx.Response
@@ -190,7 +198,6 @@ class As2Sender:
             error = UnmatchedAcknowledgmentError("a synchronous MDN was asked for, but the partner returned none")
             return DeliveryResult(output.id, self.kind, "refused", message.message_id, error.message, None, error)
         if message.mdn == "async":
-            self.pending[message.message_id] = (message, party)
             return DeliveryResult(output.id, self.kind, "sent", message.message_id, "awaiting the asynchronous MDN")
         return DeliveryResult(output.id, self.kind, "delivered", message.message_id, f"HTTP {response.status_code}")
 

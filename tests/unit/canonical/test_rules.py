@@ -175,3 +175,12 @@ def test_any_broken_total_is_caught_by_its_rule(data: dict[str, Any], field: str
     }
     assert expected[field] in {e.code for e in errors}
     assert all(e.location.field for e in errors)
+
+
+def test_a_return_line_with_only_the_sign_wrong_is_a_warning() -> None:
+    data = _invoice(**{"lines.1.net_amount": "-19.90"})
+    data["totals"].update(line_net_sum="105.10", tax_exclusive="110.10", tax_inclusive="137.40", payable="137.40")
+    data["vat_breakdown"][1]["taxable_amount"] = "-19.90"
+    errors = check_business_rules(document_from_data(data))
+    assert [(e.code, e.severity) for e in errors] == [("GW-LIN-01", "warning")]
+    assert "only the sign differs" in errors[0].message

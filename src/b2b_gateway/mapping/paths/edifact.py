@@ -10,6 +10,7 @@ A path walks down the message's segment-group tree from the current scope, then 
     QTY[C186/6063=21|113]/C186/6060       a filter may accept several codes
     C080/3036#2                           the second 3036 of C080 (``#n``: occurrence of a repeated id)
     NAD[2]                                the second NAD of the scope (after filtering)
+    **/FTX[4451=AAO]/C108/4440            an FTX anywhere below the scope (a partner that puts it out of place)
 
 Every step is checked against the message structure when the mapping is loaded: a segment that is
 not directly in the current group, an element the segment does not have, or a qualifier that is not
@@ -48,6 +49,8 @@ class _Step:
     is_group: bool
     filters: tuple[_Filter, ...] = ()
     index: int | None = None
+    deep: bool = False
+    """``**/TAG``: the segment anywhere below the scope (where a partner puts it out of place)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +101,12 @@ class EdifactSyntax:
             raise MappingConfigError("empty EDIFACT path")
         steps: list[_Step] = []
         i = 0
-        while i < len(parts) and current.segment is None and _STEP.match(parts[i]):
-            step, current = self._step(parts[i], current, text)
+        while i < len(parts) and current.segment is None and (_STEP.match(parts[i]) or parts[i] == "**"):
+            deep = parts[i] == "**"
+            i += int(deep)
+            if deep and (i >= len(parts) or not _STEP.match(parts[i]) or parts[i].startswith("SG")):
+                raise MappingConfigError(f"path {text!r}: '**' must be followed by a segment tag")
+            step, current = self._step(parts[i], current, text, deep=deep)
             steps.append(step)
             i += 1
         rest = parts[i:]
@@ -114,7 +121,7 @@ class EdifactSyntax:
         ident = rest[-1].split("#")[0]
         return EdifactPath(text, tuple(steps), element, ident), current
 
-    def _step(self, raw: str, scope: Scope, text: str) -> tuple[_Step, Scope]:
+    def _step(self, raw: str, scope: Scope, text: str, *, deep: bool = False) -> tuple[_Step, Scope]:
         m = _STEP.match(raw)
         assert m is not None and scope.group is not None
         name = m.group("name")
@@ -129,7 +136,8 @@ class EdifactSyntax:
                 )
             target = Scope(found)
         else:
-            if not any(isinstance(c, SegmentRef) and c.tag == name for c in scope.group.children):
+            inside = _where(scope.group, name) if deep else []
+            if not inside and not any(isinstance(c, SegmentRef) and c.tag == name for c in scope.group.children):
                 places = _where(self.message.root, name)
                 raise MappingConfigError(
                     f"path {text!r}: segment {name} is not in {scope.group.name} of {self.message.type}",
@@ -144,7 +152,7 @@ class EdifactSyntax:
                 index = int(pred)
                 continue
             filters.append(self._filter(pred, target, text))
-        return _Step(name, is_group, tuple(filters), index), target
+        return _Step(name, is_group, tuple(filters), index, deep), target
 
     def _filter(self, pred: str, scope: Scope, text: str) -> _Filter:
         m = re.fullmatch(r"(?P<path>[^=!]+?)\s*(?P<op>!?=)\s*(?P<values>.*)", pred)
@@ -176,7 +184,10 @@ class EdifactSyntax:
     def _children(self, node: Group | Segment, step: _Step) -> list[Group | Segment]:
         if not isinstance(node, Group):
             return []
-        items: list[Group | Segment] = list(node.groups(step.name) if step.is_group else node.segments(step.name))
+        if step.deep:
+            items: list[Group | Segment] = [s for s in node.walk() if s.tag == step.name]
+        else:
+            items = list(node.groups(step.name) if step.is_group else node.segments(step.name))
         items = [c for c in items if all(self._holds(c, f) for f in step.filters)]
         if step.index is not None:
             items = items[step.index - 1 : step.index]

@@ -16,10 +16,8 @@ from b2b_gateway.canonical.common import (
     Attachment,
     Delivery,
     Identifier,
-    Item,
     Party,
     Period,
-    Price,
     TaxSubtotal,
     Totals,
 )
@@ -27,22 +25,22 @@ from b2b_gateway.formats.xml.ubl_tree import sub
 from b2b_gateway.mapping.ubl.reader import Data, Reader
 
 __all__ = [
+    "E",
+    "ident_element",
     "read_allowance_charge",
     "read_attachment",
     "read_delivery",
-    "read_item",
     "read_party",
     "read_period",
-    "read_price",
     "read_tax_total",
     "read_totals",
+    "tax_category",
     "write_allowance_charge",
     "write_attachment",
     "write_delivery",
-    "write_item",
     "write_party",
     "write_period",
-    "write_price",
+    "write_tax_category",
     "write_tax_total",
     "write_totals",
 ]
@@ -60,7 +58,7 @@ TOTALS = (
 )
 
 
-def _ident(parent: E, qname: str, ident: Identifier | None) -> None:
+def ident_element(parent: E, qname: str, ident: Identifier | None) -> None:
     if ident is not None:
         sub(parent, qname, ident.value, schemeID=ident.scheme)
 
@@ -142,9 +140,9 @@ def write_party(parent: E, qname: str, p: Party | None, *, wrap: bool = True) ->
     if p is None:
         return
     el = sub(sub(parent, qname), "cac:Party") if wrap else sub(parent, qname)
-    _ident(el, "cbc:EndpointID", p.electronic_address)
+    ident_element(el, "cbc:EndpointID", p.electronic_address)
     for ident in p.identifiers:
-        _ident(sub(el, "cac:PartyIdentification"), "cbc:ID", ident)
+        ident_element(sub(el, "cac:PartyIdentification"), "cbc:ID", ident)
     if p.trading_name is not None:
         sub(sub(el, "cac:PartyName"), "cbc:Name", p.trading_name)
     write_address(el, "cac:PostalAddress", p.address)
@@ -157,7 +155,7 @@ def write_party(parent: E, qname: str, p: Party | None, *, wrap: bool = True) ->
         legal = sub(el, "cac:PartyLegalEntity")
         if p.name is not None:
             sub(legal, "cbc:RegistrationName", p.name)
-        _ident(legal, "cbc:CompanyID", p.legal_registration_id)
+        ident_element(legal, "cbc:CompanyID", p.legal_registration_id)
         if p.additional_legal_info is not None:
             sub(legal, "cbc:CompanyLegalForm", p.additional_legal_info)
     if p.contact is not None:
@@ -190,12 +188,12 @@ def write_period(parent: E, qname: str, period: Period | None) -> None:
         sub(el, "cbc:EndDate", period.end)
 
 
-def _tax_category(r: Reader, el: E | None, out: Data, field: str, cat: str, rate: str) -> None:
+def tax_category(r: Reader, el: E | None, out: Data, field: str, cat: str, rate: str) -> None:
     r.put(out, cat, el, "cbc:ID", field)
     r.put(out, rate, el, "cbc:Percent", field)
 
 
-def _write_tax_category(
+def write_tax_category(
     parent: E, qname: str, category: str | None, rate: object, *extra: tuple[str, str | None]
 ) -> None:
     if category is None:
@@ -218,7 +216,7 @@ def read_allowance_charge(r: Reader, el: E, field: str) -> Data:
     r.put(out, "percent", el, "cbc:MultiplierFactorNumeric", field)
     r.put(out, "amount", el, "cbc:Amount", field)
     r.put(out, "base_amount", el, "cbc:BaseAmount", field)
-    _tax_category(r, r.find(el, "cac:TaxCategory"), out, field, "vat_category", "vat_rate")
+    tax_category(r, r.find(el, "cac:TaxCategory"), out, field, "vat_category", "vat_rate")
     return out
 
 
@@ -235,7 +233,7 @@ def write_allowance_charge(parent: E, ac: AllowanceCharge, currency: str | None,
     if ac.base_amount is not None:
         sub(el, "cbc:BaseAmount", ac.base_amount, currencyID=currency)
     if tax:
-        _write_tax_category(el, "cac:TaxCategory", ac.vat_category, ac.vat_rate)
+        write_tax_category(el, "cac:TaxCategory", ac.vat_category, ac.vat_rate)
 
 
 def read_tax_total(r: Reader, els: Sequence[E], currency: str | None, tax_currency: str | None) -> Data:
@@ -259,7 +257,7 @@ def read_tax_total(r: Reader, els: Sequence[E], currency: str | None, tax_curren
             r.put(row, "taxable_amount", s, "cbc:TaxableAmount", field)
             r.put(row, "tax_amount", s, "cbc:TaxAmount", field)
             cat = r.find(s, "cac:TaxCategory")
-            _tax_category(r, cat, row, field, "category", "rate")
+            tax_category(r, cat, row, field, "category", "rate")
             r.put(row, "exemption_reason_code", cat, "cbc:TaxExemptionReasonCode", field)
             r.put(row, "exemption_reason", cat, "cbc:TaxExemptionReason", field)
             out["vat_breakdown"].append(row)
@@ -282,7 +280,7 @@ def write_tax_total(
             s = sub(el, "cac:TaxSubtotal")
             sub(s, "cbc:TaxableAmount", row.taxable_amount, currencyID=currency)
             sub(s, "cbc:TaxAmount", row.tax_amount, currencyID=currency)
-            _write_tax_category(
+            write_tax_category(
                 s,
                 "cac:TaxCategory",
                 row.category,
@@ -312,93 +310,6 @@ def write_totals(parent: E, qname: str, totals: Totals | None, currency: str | N
         value = getattr(totals, key, None)
         if value is not None and key not in skip:
             sub(el, f"cbc:{name}", value, currencyID=currency)
-
-
-def read_price(r: Reader, el: E | None, field: str) -> Data | None:
-    if el is None:
-        return None
-    r.mark(field, el)
-    out: Data = {}
-    r.put(out, "net", el, "cbc:PriceAmount", field)
-    r.put(out, "base_quantity", el, "cbc:BaseQuantity", field)
-    r.put(out, "base_unit", el, "cbc:BaseQuantity", field, attr="unitCode")
-    discount = r.find(el, "cac:AllowanceCharge")
-    r.put(out, "discount", discount, "cbc:Amount", field)
-    r.put(out, "gross", discount, "cbc:BaseAmount", field)
-    return out
-
-
-def write_price(parent: E, price: Price | None, currency: str | None) -> None:
-    if price is None:
-        return
-    el = sub(parent, "cac:Price")
-    sub(el, "cbc:PriceAmount", price.net, currencyID=currency)
-    if price.base_quantity is not None:
-        sub(el, "cbc:BaseQuantity", price.base_quantity, unitCode=price.base_unit)
-    if price.discount is not None or price.gross is not None:
-        ac = sub(el, "cac:AllowanceCharge")
-        sub(ac, "cbc:ChargeIndicator", False)
-        sub(ac, "cbc:Amount", price.discount if price.discount is not None else 0, currencyID=currency)
-        if price.gross is not None:
-            sub(ac, "cbc:BaseAmount", price.gross, currencyID=currency)
-
-
-def read_item(r: Reader, el: E | None, field: str) -> Data:
-    out: Data = {}
-    if el is None:
-        return out
-    r.mark(field, el)
-    r.put(out, "name", el, "cbc:Name", field)
-    r.put(out, "description", el, "cbc:Description", field)
-    r.put(out, "buyers_id", el, "cac:BuyersItemIdentification/cbc:ID", field)
-    r.put(out, "sellers_id", el, "cac:SellersItemIdentification/cbc:ID", field)
-    r.put(out, "manufacturer_id", el, "cac:ManufacturersItemIdentification/cbc:ID", field)
-    std = r.ident(el, "cac:StandardItemIdentification/cbc:ID", f"{field}.standard_id")
-    if std:
-        out["standard_id"] = std
-    r.put(out, "origin_country", el, "cac:OriginCountry/cbc:IdentificationCode", field)
-    classes = []
-    for n, c in enumerate(r.all(el, "cac:CommodityClassification/cbc:ItemClassificationCode")):
-        r.mark(f"{field}.classifications[{n}]", c)
-        classes.append({"value": r.text(c, ""), **({"scheme": c.get("listID")} if c.get("listID") else {})})
-    if classes:
-        out["classifications"] = classes
-    _tax_category(r, r.find(el, "cac:ClassifiedTaxCategory"), out, field, "vat_category", "vat_rate")
-    attrs = []
-    for n, a in enumerate(r.all(el, "cac:AdditionalItemProperty")):
-        attr: Data = {}
-        r.put(attr, "name", a, "cbc:Name", f"{field}.attributes[{n}]")
-        r.put(attr, "value", a, "cbc:Value", f"{field}.attributes[{n}]")
-        attrs.append(attr)
-    if attrs:
-        out["attributes"] = attrs
-    return out
-
-
-def write_item(parent: E, item: Item) -> None:
-    el = sub(parent, "cac:Item")
-    if item.description is not None:
-        sub(el, "cbc:Description", item.description)
-    if item.name is not None:
-        sub(el, "cbc:Name", item.name)
-    for value, name in (
-        (item.buyers_id, "BuyersItemIdentification"),
-        (item.sellers_id, "SellersItemIdentification"),
-        (item.manufacturer_id, "ManufacturersItemIdentification"),
-    ):
-        if value is not None:
-            sub(sub(el, f"cac:{name}"), "cbc:ID", value)
-    if item.standard_id is not None:
-        _ident(sub(el, "cac:StandardItemIdentification"), "cbc:ID", item.standard_id)
-    if item.origin_country is not None:
-        sub(sub(el, "cac:OriginCountry"), "cbc:IdentificationCode", item.origin_country)
-    for c in item.classifications:
-        sub(sub(el, "cac:CommodityClassification"), "cbc:ItemClassificationCode", c.value, listID=c.scheme)
-    _write_tax_category(el, "cac:ClassifiedTaxCategory", item.vat_category, item.vat_rate)
-    for a in item.attributes:
-        prop = sub(el, "cac:AdditionalItemProperty")
-        sub(prop, "cbc:Name", a.name)
-        sub(prop, "cbc:Value", a.value)
 
 
 def read_delivery(r: Reader, el: E | None, field: str) -> Data | None:
@@ -431,7 +342,7 @@ def write_delivery(parent: E, d: Delivery | None, *, requested: Period | None = 
         sub(el, "cbc:ActualDeliveryDate", d.actual_date)
     if d is not None and (d.location_id is not None or d.address is not None):
         loc = sub(el, "cac:DeliveryLocation")
-        _ident(loc, "cbc:ID", d.location_id)
+        ident_element(loc, "cbc:ID", d.location_id)
         write_address(loc, "cac:Address", d.address)
     write_period(el, "cac:RequestedDeliveryPeriod", requested or (d.requested_period if d else None))
     if d is not None:

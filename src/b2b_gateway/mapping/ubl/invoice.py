@@ -12,6 +12,7 @@ from b2b_gateway.canonical.common import Identifier, PaymentMeans
 from b2b_gateway.canonical.invoice import Invoice, InvoiceLine
 from b2b_gateway.formats.xml.ubl_tree import new_document, sort_children, sub
 from b2b_gateway.mapping.ubl import common as c
+from b2b_gateway.mapping.ubl import items
 from b2b_gateway.mapping.ubl.reader import Data, Reader
 
 __all__ = ["PEPPOL_BILLING", "read_invoice", "write_invoice"]
@@ -106,8 +107,8 @@ def _read_line(r: Reader, el: E, n: int, credit: bool) -> Data:
         line["allowances_charges"] = [
             c.read_allowance_charge(r, a, f"{field}.allowances_charges[{i}]") for i, a in enumerate(acs)
         ]
-    line["item"] = c.read_item(r, r.find(el, "cac:Item"), f"{field}.item")
-    price = c.read_price(r, r.find(el, "cac:Price"), f"{field}.price")
+    line["item"] = items.read_item(r, r.find(el, "cac:Item"), f"{field}.item")
+    price = items.read_price(r, r.find(el, "cac:Price"), f"{field}.price")
     if price is not None:
         line["price"] = price
     return line
@@ -131,8 +132,8 @@ def _write_line(root: E, line: InvoiceLine, credit: bool, currency: str) -> None
         sub(ref, "cbc:DocumentTypeCode", _OBJECT)
     for ac in line.allowances_charges:
         c.write_allowance_charge(el, ac, currency, tax=False)
-    c.write_item(el, line.item)
-    c.write_price(el, line.price, currency)
+    items.write_item(el, line.item)
+    items.write_price(el, line.price, currency)
 
 
 def _read_header(r: Reader, root: E, out: Data, credit: bool) -> None:

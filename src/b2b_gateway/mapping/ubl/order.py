@@ -15,6 +15,7 @@ from b2b_gateway.canonical.order import Order, OrderLine
 from b2b_gateway.errors import Location, MappingError
 from b2b_gateway.formats.xml.ubl_tree import new_document, sort_children, sub
 from b2b_gateway.mapping.ubl import common as c
+from b2b_gateway.mapping.ubl import items
 from b2b_gateway.mapping.ubl.reader import Data, Reader
 
 __all__ = ["PEPPOL_ORDER", "read_order", "write_order"]
@@ -77,10 +78,10 @@ def _read_line(r: Reader, el: E, n: int) -> Data:
         line["allowances_charges"] = [
             c.read_allowance_charge(r, a, f"{field}.allowances_charges[{i}]") for i, a in enumerate(acs)
         ]
-    price = c.read_price(r, r.find(item, "cac:Price"), f"{field}.price")
+    price = items.read_price(r, r.find(item, "cac:Price"), f"{field}.price")
     if price is not None:
         line["price"] = price
-    line["item"] = c.read_item(r, r.find(item, "cac:Item"), f"{field}.item")
+    line["item"] = items.read_item(r, r.find(item, "cac:Item"), f"{field}.item")
     return line
 
 
@@ -149,8 +150,8 @@ def _write_line(root: E, line: OrderLine, currency: str | None) -> None:
     c.write_delivery(item, line.delivery, requested=line.requested_delivery_period)
     for ac in line.allowances_charges:
         c.write_allowance_charge(item, ac, currency, tax=False)
-    c.write_price(item, line.price, currency)
-    c.write_item(item, line.item)
+    items.write_price(item, line.price, currency)
+    items.write_item(item, line.item)
 
 
 def _write_header(root: E, order: Order, change: bool, customization: tuple[str | None, str | None]) -> None:
@@ -194,8 +195,11 @@ def write_order(order: Order, customization: tuple[str | None, str | None] = (No
             location=Location(field="message_function"),
             hint="UBL Order carries 9 (original), OrderChange carries 4 (change)",
         )
-    amounts = order.totals or order.allowances_charges or order.vat_breakdown or any(
-        line.net_amount is not None or line.price is not None or line.allowances_charges for line in order.lines
+    amounts = (
+        order.totals
+        or order.allowances_charges
+        or order.vat_breakdown
+        or any(line.net_amount is not None or line.price is not None or line.allowances_charges for line in order.lines)
     )
     if amounts and order.currency is None:
         raise MappingError(

@@ -11,6 +11,7 @@ from b2b_gateway.canonical.order_response import OrderResponse
 from b2b_gateway.canonical.status import StatusDocument
 from b2b_gateway.formats.xml.ubl_tree import new_document, sort_children, sub
 from b2b_gateway.mapping.ubl import common as c
+from b2b_gateway.mapping.ubl import items
 from b2b_gateway.mapping.ubl.reader import Data, Reader
 
 __all__ = [
@@ -103,7 +104,7 @@ def read_order_response(r: Reader, root: E) -> Data:
     totals = c.read_totals(r, r.find(root, "cac:LegalMonetaryTotal"))
     if totals:
         out["totals"] = totals
-    lines, unquantified = [], []
+    lines = []
     for n, el in enumerate(r.all(root, "cac:OrderLine")):
         field, item = f"lines[{n}]", r.find(el, "cac:LineItem")
         r.mark(field, item)
@@ -113,19 +114,14 @@ def read_order_response(r: Reader, root: E) -> Data:
         line["status"] = _LINE_STATUS.get(r.text(item, "cbc:LineStatusCode") or "", "changed")
         r.put(line, "quantity", item, "cbc:Quantity", field)
         r.put(line, "unit", item, "cbc:Quantity", field, attr="unitCode")
-        if "quantity" not in line:
-            unquantified.append(line.get("line_id"))
-            line.update(quantity="0", unit="C62")
         r.put(line, "order_line_ref", el, "cac:OrderLineReference/cbc:LineID", field)
         r.put(line, "delivery_date", item, "cac:Delivery/cac:PromisedDeliveryPeriod/cbc:StartDate", field)
-        price = c.read_price(r, r.find(item, "cac:Price"), f"{field}.price")
+        price = items.read_price(r, r.find(item, "cac:Price"), f"{field}.price")
         if price:
             line["price"] = price
-        line["item"] = c.read_item(r, r.find(item, "cac:Item"), f"{field}.item")
+        line["item"] = items.read_item(r, r.find(item, "cac:Item"), f"{field}.item")
         lines.append(line)
     out["lines"] = lines
-    if unquantified:
-        out["extensions"] = {"ubl": {"lines_without_quantity": unquantified}}
     return out
 
 
@@ -146,7 +142,6 @@ def write_order_response(doc: OrderResponse) -> E:
     c.write_party(root, "cac:BuyerCustomerParty", doc.buyer)
     c.write_delivery(root, doc.delivery)
     c.write_totals(root, "cac:LegalMonetaryTotal", doc.totals, doc.currency)
-    bare = set((doc.extensions.get("ubl") or {}).get("lines_without_quantity") or [])
     line_codes = {v: k for k, v in _LINE_STATUS.items()} | {"short": "3"}
     for line in doc.lines:
         el = sub(root, "cac:OrderLine")
@@ -155,12 +150,12 @@ def write_order_response(doc: OrderResponse) -> E:
         if line.note is not None:
             sub(item, "cbc:Note", line.note)
         sub(item, "cbc:LineStatusCode", line_codes[line.status])
-        if line.line_id not in bare:
+        if line.quantity is not None:
             sub(item, "cbc:Quantity", line.quantity, unitCode=line.unit)
         if line.delivery_date is not None:
             sub(sub(sub(item, "cac:Delivery"), "cac:PromisedDeliveryPeriod"), "cbc:StartDate", line.delivery_date)
-        c.write_price(item, line.price, doc.currency)
-        c.write_item(item, line.item)
+        items.write_price(item, line.price, doc.currency)
+        items.write_item(item, line.item)
         if line.order_line_ref is not None:
             sub(sub(el, "cac:OrderLineReference"), "cbc:LineID", line.order_line_ref)
     sort_children(root)
@@ -217,7 +212,7 @@ def read_despatch_advice(r: Reader, root: E) -> Data:
         item = r.find(el, "cac:Item")
         r.put(line, "batch_id", item, "cac:ItemInstance/cac:LotIdentification/cbc:LotNumberID", field)
         r.put(line, "best_before", item, "cac:ItemInstance/cbc:BestBeforeDate", field)
-        line["item"] = c.read_item(r, item, f"{field}.item")
+        line["item"] = items.read_item(r, item, f"{field}.item")
         lines.append(line)
     out["lines"] = lines
     return out
@@ -268,7 +263,7 @@ def write_despatch_advice(doc: DespatchAdvice) -> E:
         if line.outstanding_quantity is not None:
             sub(el, "cbc:OutstandingQuantity", line.outstanding_quantity, unitCode=line.unit)
         sub(sub(el, "cac:OrderLineReference"), "cbc:LineID", line.order_line_ref or "NA")
-        c.write_item(el, line.item)
+        items.write_item(el, line.item)
         item = el[-1]
         if line.batch_id is not None or line.best_before is not None:
             inst = sub(item, "cac:ItemInstance")
