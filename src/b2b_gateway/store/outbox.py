@@ -10,11 +10,11 @@ when all its document entries are, and ``failed`` when one is dead-lettered.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from b2b_gateway.pipeline.message import AuditEvent, State, utcnow
@@ -25,9 +25,11 @@ __all__ = [
     "AttemptOutcome",
     "OutboxItem",
     "apply_outcome",
+    "apply_outcomes",
     "claim_due",
     "load_items",
     "outbox_counts",
+    "outcome_handler",
     "retry_entries",
 ]
 
@@ -159,7 +161,7 @@ def _all_documents_delivered(message_id: str) -> Any:
     return ~exists(pending)
 
 
-async def apply_outcome(conn: AsyncConnection, outcome: AttemptOutcome) -> None:
+async def apply_outcome(conn: AsyncConnection, outcome: AttemptOutcome, insert: Callable[[Any], Any]) -> None:
     """Write one attempt's outcome: the entry, an audit event, and the message's state when it settles."""
     item, now = outcome.item, utcnow()
     attempt = item.attempts + (0 if outcome.verdict == "deferred" else 1)
@@ -187,7 +189,8 @@ async def apply_outcome(conn: AsyncConnection, outcome: AttemptOutcome) -> None:
     if outcome.error_code:
         data["code"] = outcome.error_code
     event = AuditEvent(stage="deliver", outcome="ok" if ok else "error", detail=detail, actor=outcome.actor, data=data)
-    await conn.execute(audit_events.insert().values(**event_row(item.message_id, f"deliver:{item.id}", attempt, event)))
+    row = event_row(item.message_id, f"deliver:{item.id}", attempt, event)
+    await conn.execute(insert(audit_events).on_conflict_do_nothing(), [row])
     if ok:
         await conn.execute(
             update(messages)
@@ -197,6 +200,82 @@ async def apply_outcome(conn: AsyncConnection, outcome: AttemptOutcome) -> None:
         )
     elif outcome.verdict == "dead":
         await _dead_letter(conn, outcome, attempt, now)
+
+
+_DELIVERED = (
+    update(outbox)
+    .where(outbox.c.id == bindparam("b_id"))
+    .values(
+        state="delivered",
+        delivered_at=bindparam("b_now"),
+        updated_at=bindparam("b_now"),
+        attempts=bindparam("b_attempts"),
+        endpoint=bindparam("b_endpoint"),
+        lease_owner=None,
+        lease_until=None,
+        last_error=None,
+        last_error_code=None,
+    )
+)
+_SETTLED = (
+    update(messages)
+    .where(messages.c.id == bindparam("b_mid"), messages.c.state == State.ROUTED.value)
+    .where(
+        ~exists(
+            select(outbox.c.id).where(
+                outbox.c.message_id == bindparam("b_mid"), outbox.c.kind == "document", outbox.c.state != "delivered"
+            )
+        )
+    )
+    .values(state=State.DELIVERED.value, updated_at=bindparam("b_now"))
+)
+
+
+def outcome_handler(insert: Callable[[Any], Any]) -> Callable[[AsyncConnection, list[AttemptOutcome]], Any]:
+    """The group writer's ``outcome`` handler (``insert`` is the dialect's INSERT with ON CONFLICT)."""
+
+    async def handle(conn: AsyncConnection, outcomes: list[AttemptOutcome]) -> list[None]:
+        await apply_outcomes(conn, outcomes, insert)
+        return [None] * len(outcomes)
+
+    return handle
+
+
+async def apply_outcomes(conn: AsyncConnection, outcomes: list[AttemptOutcome], insert: Callable[[Any], Any]) -> None:
+    """Write many attempts' outcomes: deliveries in three statements for all, the rest one by one."""
+    done = [o for o in outcomes if o.verdict == "delivered"]
+    if done:
+        now = utcnow()
+        await conn.execute(
+            _DELIVERED,
+            [
+                {
+                    "b_id": o.item.id,
+                    "b_now": now,
+                    "b_attempts": o.item.attempts + 1,
+                    "b_endpoint": (o.endpoint or "")[:512],
+                }
+                for o in done
+            ],
+        )
+        events = []
+        for o in done:
+            attempt = o.item.attempts + 1
+            event = AuditEvent(
+                stage="deliver",
+                outcome="ok",
+                detail=f"{o.item.destination} attempt {attempt}: {o.detail or 'delivered'}",
+                actor=o.actor,
+                data={"outbox": o.item.id, "attempt": attempt, "endpoint": o.endpoint},
+            )
+            events.append(event_row(o.item.message_id, f"deliver:{o.item.id}", attempt, event))
+        await conn.execute(insert(audit_events).on_conflict_do_nothing(), events)
+        await conn.execute(
+            _SETTLED, [{"b_mid": mid, "b_now": now} for mid in dict.fromkeys(o.item.message_id for o in done)]
+        )
+    for outcome in outcomes:
+        if outcome.verdict != "delivered":
+            await apply_outcome(conn, outcome, insert)
 
 
 async def _dead_letter(conn: AsyncConnection, outcome: AttemptOutcome, attempt: int, now: dt.datetime) -> None:

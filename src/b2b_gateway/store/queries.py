@@ -188,7 +188,11 @@ async def get_detail(conn: AsyncConnection, message_id: str) -> MessageDetail:
             .order_by(outputs.c.created_at)
         )
     ).mappings()
-    kids = (await conn.execute(select(messages.c.id).where(messages.c.parent_id == mid).order_by(messages.c.id))).all()
+    kids = (
+        await conn.execute(
+            select(messages.c.id).where(messages.c.parent_id == mid).order_by(messages.c.received_at, messages.c.id)
+        )
+    ).all()
     sig = (await conn.execute(select(signatures).where(signatures.c.message_id == mid))).mappings().first()
     return MessageDetail(
         summary=_summary(row),
@@ -290,7 +294,9 @@ async def load_message(conn: AsyncConnection, message_id: str) -> Message:
     ]
     for err_row in (await conn.execute(select(errors).where(errors.c.message_id == msg.id))).mappings().all():
         (msg.warnings if err_row["run"].endswith(":w") else msg.errors).append(_error(err_row))
-    kids = await conn.execute(select(messages.c.id).where(messages.c.parent_id == msg.id).order_by(messages.c.id))
+    kids = await conn.execute(
+        select(messages.c.id).where(messages.c.parent_id == msg.id).order_by(messages.c.received_at, messages.c.id)
+    )
     for (kid,) in kids.all():
         msg.children.append(await load_message(conn, kid))
     return msg

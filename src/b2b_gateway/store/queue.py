@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from b2b_gateway.pipeline.message import utcnow
@@ -44,6 +44,8 @@ class SqlQueue:
     def __init__(self, db: Database, writer: GroupWriter) -> None:
         self.db = db
         self.writer = writer
+        self._put = db.insert(qm).on_conflict_do_nothing(index_elements=["queue", "message_id"])
+        self._ack = delete(qm).where(qm.c.id == bindparam("b_id"))
 
     async def put(self, rows: Sequence[dict[str, Any]]) -> None:
         """Queue messages (``queue``, ``message_id``, ``exchange``, ``routing_key``, ``content_type``,
@@ -66,8 +68,7 @@ class SqlQueue:
             }
             for r in rows
         ]
-        stmt = self.db.insert(qm).on_conflict_do_nothing(index_elements=["queue", "message_id"])
-        await self.writer.run(lambda conn: conn.execute(stmt, values))
+        await self.writer.submit([("queue.put", self._put, values)])
 
     async def claim(self, queue: str, *, owner: str, limit: int, lease_s: float) -> list[QueueRow]:
         """Lease up to ``limit`` available messages of ``queue``, oldest first."""
@@ -111,7 +112,7 @@ class SqlQueue:
 
     async def ack(self, row_id: int) -> None:
         """Remove a processed message."""
-        await self.writer.run(lambda conn: conn.execute(delete(qm).where(qm.c.id == row_id)))
+        await self.writer.submit([("queue.ack", self._ack, [{"b_id": row_id}])])
 
     async def release(self, row_id: int, *, delay_s: float, attempts: int, headers: dict[str, Any]) -> None:
         """Give a message back, available again after ``delay_s``."""

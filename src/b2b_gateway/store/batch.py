@@ -1,0 +1,179 @@
+"""Batch handlers of the group writer: each runs once per transaction for all the jobs of its kind.
+
+* ``dedup``: claim duplicate keys (see :meth:`~b2b_gateway.store.repository.MessageRepository.claim_unique`);
+* ``enqueue``: read back the outbox entries of messages just saved with their outputs;
+* ``counter``: the next values of control-number counters;
+* ``outcome``: delivery attempts' outcomes (:func:`b2b_gateway.store.outbox.apply_outcomes`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from b2b_gateway.pipeline.message import State, utcnow
+from b2b_gateway.store import outbox as ob
+from b2b_gateway.store.schema import counters, dedup, messages, outbox
+
+__all__ = [
+    "RESENDABLE",
+    "STALLED",
+    "DedupClaim",
+    "EnqueueQuery",
+    "EnqueueResult",
+    "claim_keys",
+    "counter_handler",
+    "read_enqueued",
+]
+
+RESENDABLE = frozenset(
+    {State.REJECTED, State.FAILED, State.QUARANTINED, State.PARKED, State.DUPLICATE, State.CANCELLED}
+)
+"""States of an earlier message that let a resend of the same document through the duplicate check."""
+
+STALLED = dt.timedelta(minutes=15)
+"""An earlier copy still being processed but untouched this long was given up (its input was answered 503)."""
+
+_STALLABLE = frozenset(
+    s.value
+    for s in (
+        State.RECEIVED,
+        State.IDENTIFIED,
+        State.VERIFIED,
+        State.DECODED,
+        State.VALIDATED,
+        State.MAPPED,
+        State.CHECKED,
+        State.RENDERED,
+        State.SIGNED,
+    )
+)
+
+
+@dataclass(slots=True)
+class DedupClaim:
+    message_id: str
+    keys: list[tuple[str, str, str]]
+    """(partner or sender, ``ref`` or ``sha256``, value)."""
+
+
+@dataclass(slots=True)
+class EnqueueQuery:
+    message_id: str
+    keys: frozenset[str]
+    owner: str
+
+
+@dataclass(slots=True)
+class EnqueueResult:
+    """Outbox entries written for a message: those this process holds the lease on, to deliver now."""
+
+    items: list[ob.OutboxItem]
+    all_delivered: bool
+
+
+def claim_keys(insert: Callable[[Any], Any]) -> Callable[[AsyncConnection, list[DedupClaim]], Any]:
+    """The ``dedup`` handler: insert every key (first holder wins), then judge the keys held by others."""
+
+    async def handle(conn: AsyncConnection, claims: list[DedupClaim]) -> list[tuple[str, str] | None]:
+        now = utcnow()
+        rows = [
+            {"partner": p, "kind": k, "key": v[:200], "message_id": c.message_id, "created_at": now}
+            for c in claims
+            for p, k, v in c.keys
+        ]
+        if not rows:
+            return [None] * len(claims)
+        await conn.execute(insert(dedup).on_conflict_do_nothing(), rows)
+        wanted = list({(r["partner"], r["kind"], r["key"]) for r in rows})
+        found = await conn.execute(
+            select(dedup.c.partner, dedup.c.kind, dedup.c.key, dedup.c.message_id).where(
+                tuple_(dedup.c.partner, dedup.c.kind, dedup.c.key).in_(wanted)
+            )
+        )
+        owners = {(r.partner, r.kind, r.key): r.message_id for r in found.all()}
+        involved = set(owners.values()) | {c.message_id for c in claims}
+        got = await conn.execute(
+            select(messages.c.id, messages.c.state, messages.c.updated_at).where(messages.c.id.in_(involved))
+        )
+        states: dict[str, Any] = {r.id: r for r in got.all()}
+        results: list[tuple[str, str] | None] = []
+        for claim in claims:
+            verdict: tuple[str, str] | None = None
+            for partner, kind, value in claim.keys:
+                key = (partner, kind, value[:200])
+                owner = owners[key]
+                if owner == claim.message_id:
+                    continue
+                row = states.get(owner)
+                stalled = row is not None and row.state in _STALLABLE and row.updated_at < now - STALLED
+                if row is None or State(row.state) in RESENDABLE or stalled:
+                    await conn.execute(
+                        update(dedup)
+                        .where(and_(dedup.c.partner == partner, dedup.c.kind == kind, dedup.c.key == key[2]))
+                        .where(dedup.c.message_id == owner)
+                        .values(message_id=claim.message_id, created_at=now)
+                    )
+                    owners[key] = claim.message_id
+                    continue
+                verdict = (owner, str(row.state))
+                break
+            results.append(verdict)
+        return results
+
+    return handle
+
+
+async def read_enqueued(conn: AsyncConnection, queries: list[EnqueueQuery]) -> list[EnqueueResult]:
+    """The ``enqueue`` handler: which entries of these messages this process holds, and whether all are delivered."""
+    ids = list({q.message_id for q in queries})
+    found = await conn.execute(
+        select(outbox.c.id, outbox.c.message_id, outbox.c.kind, outbox.c.state, outbox.c.lease_owner).where(
+            outbox.c.message_id.in_(ids)
+        )
+    )
+    by_message: dict[str, list[Any]] = {}
+    for row in found.all():
+        by_message.setdefault(row.message_id, []).append(row)
+    mine = {
+        q.message_id: [
+            r.id
+            for r in by_message.get(q.message_id, [])
+            if r.state == "pending" and r.lease_owner == q.owner and r.id in q.keys
+        ]
+        for q in queries
+    }
+    items = {i.id: i for i in await ob.load_items(conn, [i for ids_ in mine.values() for i in ids_])}
+    results = []
+    for q in queries:
+        docs = [r for r in by_message.get(q.message_id, []) if r.kind == "document"]
+        results.append(
+            EnqueueResult(
+                items=[items[i] for i in mine[q.message_id] if i in items],
+                all_delivered=bool(docs) and all(r.state == "delivered" for r in docs),
+            )
+        )
+    return results
+
+
+def counter_handler(insert: Callable[[Any], Any]) -> Callable[[AsyncConnection, list[str]], Any]:
+    """The ``counter`` handler: increment each counter (1 the first time) and return its new value."""
+
+    async def handle(conn: AsyncConnection, keys: list[str]) -> list[int]:
+        out = []
+        for key in keys:
+            stmt = (
+                insert(counters)
+                .values(key=key, value=1)
+                .on_conflict_do_update(index_elements=["key"], set_={"value": counters.c.value + 1})
+                .returning(counters.c.value)
+            )
+            out.append(int((await conn.execute(stmt)).scalar_one()))
+        return out
+
+    return handle

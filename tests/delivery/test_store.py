@@ -1,0 +1,186 @@
+"""The message store on SQLite and PostgreSQL: migrations, idempotent saves, lineage, reads, counters, duplicates."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import func, select, text, update
+
+from b2b_gateway.errors import BusinessRuleError, NotFoundError
+from b2b_gateway.pipeline import Message, Output, State
+from b2b_gateway.pipeline.message import utcnow
+from b2b_gateway.store import MessageFilter, MessageRepository
+from b2b_gateway.store.migrate import current_revision, head_revision, upgrade
+from b2b_gateway.store.records import output_key
+from b2b_gateway.store.schema import audit_events, dedup, messages, metadata, outbox, payloads
+from tests.delivery.conftest import order, settings_for
+
+
+@pytest.fixture
+async def repo(db_url: str, tmp_path: Path) -> AsyncIterator[MessageRepository]:
+    r = await MessageRepository.open(settings_for(tmp_path, store={"url": db_url}))
+    yield r
+    await r.close()
+
+
+def _processed(raw: bytes, *, key: str = "PO-1", state: State = State.STORED) -> Message:
+    m = Message(raw=raw, channel="test", partner_id="ACME", document_type="order", business_key=key)
+    m.record("receive", "ok", "in")
+    m.state = state
+    m.record("store", "ok")
+    return m
+
+
+async def test_migrations_reach_head_and_match_the_tables(repo: MessageRepository) -> None:
+    assert await current_revision(repo.db) == head_revision()
+    assert await upgrade(repo.db) == (head_revision(), head_revision())
+    async with repo.db.connect() as conn:
+        diff = await conn.run_sync(
+            lambda c: compare_metadata(MigrationContext.configure(c, opts={"compare_type": True}), metadata)
+        )
+    assert diff == []
+
+
+async def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
+    r = await MessageRepository.open(settings_for(tmp_path))
+    try:
+        async with r.db.connect() as conn:
+            assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+        assert Path(r.db.url.split("///")[1]) == tmp_path / "var" / "gateway.db"
+    finally:
+        await r.close()
+
+
+async def test_saving_again_writes_nothing_twice(repo: MessageRepository) -> None:
+    m = _processed(order("PO-1"))
+    m.outputs.append(Output(destination="erp", payload=b'{"a": 1}', format="canonical-json"))
+    for _ in range(3):
+        await repo.save(m)
+    m.record("route", "ok", "erp")
+    await repo.save(m)
+    detail = await repo.get(m.id)
+    assert [e["stage"] for e in detail.events] == ["receive", "store", "route"]
+    assert len(detail.outputs) == 1 and detail.outputs[0]["id"] == output_key(m.id, m.outputs[0])
+    assert await repo.payload(m.sha256) == m.raw
+
+
+async def test_a_second_run_of_the_same_message_is_recorded_as_such(repo: MessageRepository) -> None:
+    first = _processed(order("PO-1"))
+    await repo.save(first)
+    await asyncio.sleep(0.002)
+    again = _processed(order("PO-1"))
+    again.id = first.id
+    await repo.save(again)
+    detail = await repo.get(first.id)
+    assert [e["stage"] for e in detail.events] == ["receive", "store", "receive", "store"]
+    assert len({e["run"] for e in detail.events}) == 2
+
+
+async def test_a_delivered_message_does_not_fall_back_to_routed(repo: MessageRepository) -> None:
+    m = _processed(order("PO-1"), state=State.ROUTED)
+    await repo.save(m)
+    async with repo.db.begin() as conn:
+        await conn.execute(update(messages).values(state="delivered"))
+    m.record("acknowledge", "ok", "CONTRL")
+    await repo.save(m)
+    assert (await repo.get(m.id)).summary.state == "delivered"
+
+
+async def test_errors_lineage_and_reload(repo: MessageRepository) -> None:
+    root = Message(raw=b"UNB+...interchange", channel="test", partner_id="ACME")
+    root.record("receive", "ok")
+    kids = [root.child(b"UNH+1", document_type="order"), root.child(b"UNH+2", document_type="order")]
+    root.state = State.SPLIT
+    kids[0].state = State.ROUTED
+    kids[1].errors.append(BusinessRuleError("totals are off", code="BR-CO-15"))
+    kids[1].state = State.REJECTED
+    for m in [root, *kids]:
+        m.record("decode", "ok")
+        await repo.save(m)
+    again = Message(raw=root.raw, id=root.id)
+    assert [again.child(b"x").id, again.child(b"y").id] == [k.id for k in kids]  # ids derive from the position
+    tree = await repo.lineage(kids[1].id)
+    assert [t.id for t in tree] == [root.id, kids[0].id, kids[1].id]
+    assert {t.root_id for t in tree} == {root.id}
+    shown = await repo.get(kids[1].id)
+    assert shown.errors[0]["code"] == "BR-CO-15" and shown.summary.last_error.startswith("[BR-CO-15]")
+    loaded = await repo.load_message(root.id)
+    assert loaded.raw == root.raw and [c.id for c in loaded.children] == [k.id for k in kids]
+    assert loaded.children[1].errors[0].code == "BR-CO-15"
+
+
+async def test_list_and_filter(repo: MessageRepository) -> None:
+    for i, state in enumerate([State.DELIVERED, State.PARKED, State.REJECTED]):
+        m = _processed(order(f"PO-{i}"), key=f"PO-{i}", state=state)
+        m.partner_id = "ACME" if i < 2 else "OTHER"
+        await repo.save(m)
+    assert [r.business_key for r in await repo.list_messages(MessageFilter(state=["parked"]))] == ["PO-1"]
+    assert len(await repo.list_messages(MessageFilter(partner="ACME"))) == 2
+    assert [r.business_key for r in await repo.list_messages(MessageFilter(business_key="PO-2"))] == ["PO-2"]
+    assert len(await repo.list_messages(MessageFilter(business_key="PO-*", limit=2))) == 2
+    assert len(await repo.list_messages(MessageFilter(since=utcnow() + dt.timedelta(minutes=1)))) == 0
+    assert await repo.count_messages() == {"delivered": 1, "parked": 1, "rejected": 1}
+    with pytest.raises(NotFoundError):
+        await repo.get("0" * 32)
+
+
+async def test_counters_survive_and_never_repeat(repo: MessageRepository) -> None:
+    values = await asyncio.gather(*[repo.next("ACME:edifact:interchange") for _ in range(50)])
+    assert sorted(values) == list(range(1, 51))
+    assert await repo.next("OTHER:edifact:interchange") == 1
+
+
+async def test_duplicate_claims(repo: MessageRepository) -> None:
+    first = _processed(order("PO-1"), state=State.VERIFIED)
+    keys = [("ACME", "ref", "PO-1"), ("ACME", "sha256", first.sha256)]
+    assert await repo.claim_unique(first, keys) is None
+    assert await repo.claim_unique(first, keys) is None  # the same message again (a redelivery) is not a duplicate
+    second = _processed(order("PO-1"), state=State.VERIFIED)
+    assert await repo.claim_unique(second, keys) == (first.id, "verified")
+    first.state = State.REJECTED
+    await repo.save(first)
+    third = _processed(order("PO-1"), state=State.VERIFIED)
+    assert await repo.claim_unique(third, keys) is None  # a resend after a rejection goes through
+    async with repo.db.connect() as conn:
+        owner = await conn.execute(select(dedup.c.message_id).where(dedup.c.kind == "ref"))
+        assert owner.scalar_one() == third.id
+
+
+async def test_a_stalled_earlier_copy_does_not_block_a_resend(repo: MessageRepository) -> None:
+    stuck = _processed(order("PO-9"), state=State.VERIFIED)
+    keys = [("ACME", "ref", "PO-9")]
+    assert await repo.claim_unique(stuck, keys) is None
+    async with repo.db.begin() as conn:
+        await conn.execute(update(messages).values(updated_at=utcnow() - dt.timedelta(hours=1)))
+    assert await repo.claim_unique(_processed(order("PO-9"), state=State.VERIFIED), keys) is None
+
+
+async def test_concurrent_identical_documents_claim_once(repo: MessageRepository) -> None:
+    msgs = [_processed(order("PO-7"), state=State.VERIFIED) for _ in range(20)]
+    results = await asyncio.gather(*[repo.claim_unique(m, [("ACME", "ref", "PO-7")]) for m in msgs])
+    assert sum(r is None for r in results) == 1
+
+
+async def test_outbox_enqueue_is_idempotent(repo: MessageRepository) -> None:
+    m = _processed(order("PO-1"), state=State.ROUTED)
+    m.outputs.append(Output(destination="erp", payload=b"{}", format="canonical-json"))
+    first = await repo.save_and_enqueue(m, owner="a", lease_s=30)
+    again = await repo.save_and_enqueue(m, owner="a", lease_s=30)
+    assert [i.id for i in first.items] == [i.id for i in again.items] and len(first.items) == 1
+    assert first.items[0].payload == b"{}" and first.items[0].idempotency_key == output_key(m.id, m.outputs[0])
+    other = await repo.save_and_enqueue(m, owner="b", lease_s=30)
+    assert other.items == []  # leased to another process
+    assert await repo.claim_due(owner="b", limit=10, lease_s=30) == []  # lease still running
+    async with repo.db.begin() as conn:
+        await conn.execute(update(outbox).values(lease_until=utcnow() - dt.timedelta(seconds=1)))
+    taken = await repo.claim_due(owner="b", limit=10, lease_s=30)
+    assert [i.id for i in taken] == [first.items[0].id]
+    async with repo.db.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(audit_events))).scalar_one() == 2
+        assert (await conn.execute(select(func.count()).select_from(payloads))).scalar_one() == 2
