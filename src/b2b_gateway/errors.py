@@ -17,10 +17,10 @@ The tree (a test keeps this drawing equal to the classes below)::
     │   ├── PartnerConfigError
     │   ├── MappingConfigError
     │   ├── KeyStoreError
+    │   ├── OfficialSchemaError
     │   ├── RoutingConfigError
     │   ├── StoreSchemaError
-    │   ├── BrokerTopologyError
-    │   └── OfficialSchemaError
+    │   └── BrokerTopologyError
     ├── DocumentError
     │   ├── DocumentRejected
     │   ├── InputTooLargeError
@@ -126,8 +126,8 @@ __all__ = [
     "MimeFormatError",
     "MissingError",
     "NotFoundError",
-    "OfficialSchemaError",
     "OperationError",
+    "OfficialSchemaError",
     "PartnerConfigError",
     "PartnerError",
     "PermissionDeniedError",
@@ -373,29 +373,20 @@ class KeyStoreError(ConfigurationError):
     code = "CONFIG_KEYSTORE"
 
 
-class RoutingConfigError(ConfigurationError):
-    """The routing file (``routes.yaml``) is invalid: the gateway keeps the rules it had."""
-
-    code = "CONFIG_ROUTING"
-
-
-class StoreSchemaError(ConfigurationError):
-    """The store's schema cannot be brought to this gateway's revision (a failed or unknown migration)."""
-
-    code = "CONFIG_STORE_SCHEMA"
-
-
-class BrokerTopologyError(ConfigurationError):
-    """An exchange or queue on the broker exists with other arguments than the gateway declares."""
-
-    code = "CONFIG_BROKER_TOPOLOGY"
-
-
 class OfficialSchemaError(ConfigurationError):
     """The official schemas or rules (UBL 2.1 XSD, CII D16B XSD, EN 16931 XSLT) are missing, incomplete or
     fail their checksum; as a warning, it says which validation is off."""
 
     code = "CONFIG_OFFICIAL_SCHEMAS"
+class RoutingConfigError(ConfigurationError):
+    """The routing file (``routes.yaml``) is invalid: the gateway keeps the rules it had."""
+    code = "CONFIG_ROUTING"
+class StoreSchemaError(ConfigurationError):
+    """The store's schema cannot be brought to this gateway's revision (a failed or unknown migration)."""
+    code = "CONFIG_STORE_SCHEMA"
+class BrokerTopologyError(ConfigurationError):
+    """An exchange or queue on the broker exists with other arguments than the gateway declares."""
+    code = "CONFIG_BROKER_TOPOLOGY"
 
 
 # --- the partner's document ----------------------------------------------------------------------

@@ -101,7 +101,7 @@ class AmqpSettings(_Section):
     exchange_dead: str = Field(default="b2b.dead", description="Documents the outbox relay gave up on")
     queue_in: str = "b2b.in.gateway"
     queue_out: str = "b2b.out.gateway"
-    queue_erp: str | None = Field(default="b2b.erp", description="Declared so nothing published is lost; None: not")
+    queue_erp: str | None = Field(default="b2b.erp", description='Declared so nothing published is lost; "": none')
     delivery_limit: int = Field(default=20, description="Redeliveries before a quorum queue dead-letters")
     prefetch: int = 100
     retry_delays_ms: tuple[int, ...] = (1_000, 10_000, 60_000, 600_000)

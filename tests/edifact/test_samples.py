@@ -73,8 +73,8 @@ def test_smooks_syntax4_repetition_separator() -> None:
     cux = ic.messages[0].find("CUX")
     assert cux is not None and cux.occurrences(1) == [["3"], ["1"]]
     imd = ic.messages[0].find("IMD")
-    hobbit = "Collectors edition of The Hobbit with Tolkien's original colours on sleeve"
-    assert imd is not None and imd.value(3, 5) == hobbit
+    text = "Collectors edition of The Hobbit with Tolkien's original colours on sleeve"
+    assert imd is not None and imd.value(3, 5) == text
 
 
 def test_wikipedia_iatb_paores_reads_and_is_not_validated_for_lack_of_a_directory() -> None:

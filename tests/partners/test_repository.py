@@ -111,3 +111,22 @@ def test_a_mapping_change_reaches_the_catalog(mappings_dir: Path) -> None:
     _touch_later(mapping)
     assert repo.catalog().mapping_for("SHOP", "order", "inbound", "json") is second
     assert repo.problems["SHOP"][0].location.line == 5
+
+
+def test_a_narrowing_that_widens_the_directory_is_refused_at_load(mappings_dir: Path) -> None:
+    write(
+        mappings_dir / "ACME" / "partner.yaml",
+        """
+        id: ACME
+        documents:
+          - {document: order, direction: inbound, format: edifact, version: D96A}
+        narrowing:
+          - {message: ORDERS, path: BGM/C002/1001, max_length: 99}
+        """,
+    )
+    repo = PartnerRepository.load(mappings_dir)
+    assert "ACME" not in repo.bundles
+    problems = [e for e in repo.problems["ACME"] if e.severity == "error"]
+    assert problems and all(isinstance(p, PartnerConfigError) for p in problems)
+    assert all("max_length 99 is more than the directory's an..3" in p.message for p in problems)
+    assert {p.location.line for p in problems} == {5}

@@ -10,8 +10,6 @@ import typer
 from b2b_gateway.cli.app import settings_of
 from b2b_gateway.cli.output import print_errors, print_json
 from b2b_gateway.errors import GatewayError
-from b2b_gateway.runtime.gateway import Gateway
-from b2b_gateway.runtime.operations import store_revision, upgrade_store
 
 __all__ = ["app"]
 
@@ -22,6 +20,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON")]
 @app.command("upgrade")
 def upgrade(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Bring the store's schema to this gateway's revision (the gateway also does it at start)."""
+    from b2b_gateway.runtime.operations import upgrade_store
+
     try:
         before, after = asyncio.run(upgrade_store(settings_of(ctx)))
     except GatewayError as exc:
@@ -38,6 +38,8 @@ def upgrade(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 @app.command("status")
 def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """The store's revision against this gateway's (exit 1 when it needs an upgrade)."""
+    from b2b_gateway.runtime.operations import store_revision
+
     try:
         current, head = asyncio.run(store_revision(settings_of(ctx)))
     except GatewayError as exc:
@@ -54,6 +56,7 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 @app.command("purge")
 def purge(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Apply retention now: delete whole lineage trees older than their partner's retention_days."""
+    from b2b_gateway.runtime.gateway import Gateway
 
     async def main() -> dict[str, int]:
         gateway = Gateway(settings_of(ctx))

@@ -7,7 +7,7 @@ import datetime as dt
 import getpass
 import re
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -17,8 +17,9 @@ from rich.table import Table
 from b2b_gateway.cli.app import settings_of
 from b2b_gateway.cli.output import print_errors, print_json
 from b2b_gateway.errors import GatewayError
-from b2b_gateway.runtime.operations import open_operations
-from b2b_gateway.store.queries import MessageDetail, MessageFilter, MessageSummary
+
+if TYPE_CHECKING:  # the store and runtime are imported when a command runs: the CLI starts fast
+    from b2b_gateway.store.queries import MessageDetail, MessageSummary
 
 __all__ = ["app"]
 
@@ -105,6 +106,9 @@ def list_(
     as_json: JsonOpt = False,
 ) -> None:
     """List stored messages, newest first."""
+    from b2b_gateway.runtime.operations import open_operations
+    from b2b_gateway.store.queries import MessageFilter
+
     flt = MessageFilter(
         state=state or None,
         partner=partner,
@@ -192,6 +196,7 @@ def show(
     as_json: JsonOpt = False,
 ) -> None:
     """Show one message: its fields, errors, outputs with their delivery, and the audit trail."""
+    from b2b_gateway.runtime.operations import open_operations
 
     async def main() -> tuple[MessageDetail, bytes | None, list[MessageSummary]]:
         async with open_operations(settings_of(ctx), transport=False) as ops:
@@ -228,6 +233,7 @@ def retry(
     as_json: JsonOpt = False,
 ) -> None:
     """Deliver the dead-lettered outputs of messages again (fresh attempts, due now)."""
+    from b2b_gateway.runtime.operations import open_operations
 
     async def main() -> int:
         async with open_operations(settings_of(ctx), transport=False) as ops:
@@ -252,6 +258,7 @@ def replay(
     as_json: JsonOpt = False,
 ) -> None:
     """Process the inputs of messages again, as new messages linked to the old (after fixing what parked them)."""
+    from b2b_gateway.runtime.operations import open_operations
 
     async def main() -> list[dict[str, str]]:
         async with open_operations(settings_of(ctx)) as ops:
@@ -267,3 +274,29 @@ def replay(
         return
     for item in done:
         console.print(f"{item['replayed']} replayed as {item['as']}")
+
+
+@app.command("cancel")
+def cancel(
+    ctx: typer.Context,
+    message_ids: Annotated[list[str], typer.Argument(help="Message ids")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit trail)")] = "",
+    actor: ActorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Cancel messages not delivered yet: their waiting or dead-lettered outputs are not sent."""
+    from b2b_gateway.runtime.operations import open_operations
+
+    async def main() -> int:
+        async with open_operations(settings_of(ctx), transport=False) as ops:
+            return await ops.cancel(message_ids, actor=_actor(actor), reason=reason)
+
+    try:
+        count = asyncio.run(main())
+    except GatewayError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        print_json({"cancelled": count})
+    else:
+        console.print(f"{count} message(s) cancelled")

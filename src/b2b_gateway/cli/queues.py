@@ -12,7 +12,6 @@ from rich.table import Table
 from b2b_gateway.cli.app import settings_of
 from b2b_gateway.cli.output import print_errors, print_json
 from b2b_gateway.errors import GatewayError
-from b2b_gateway.runtime.operations import open_operations
 
 __all__ = ["queues"]
 
@@ -26,6 +25,7 @@ def queues(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
 ) -> None:
     """Show how many messages wait in each queue and in the outbox."""
+    from b2b_gateway.runtime.operations import open_operations
 
     async def main() -> dict[str, Any]:
         async with open_operations(settings_of(ctx)) as ops:

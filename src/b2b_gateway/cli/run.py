@@ -8,12 +8,9 @@ from typing import Annotated
 
 import typer
 
-from b2b_gateway.api.app import create_app
-from b2b_gateway.api.gateway_ops import attach_operations
 from b2b_gateway.cli.app import settings_of
 from b2b_gateway.cli.output import print_errors
 from b2b_gateway.errors import GatewayError
-from b2b_gateway.runtime.gateway import Gateway
 
 __all__ = ["run"]
 
@@ -24,6 +21,10 @@ def run(
 ) -> None:
     """Start the gateway. With nothing configured: files dropped into ./var/in/ come out as canonical
     JSON in ./var/erp/. With B2B_AMQP__URL set, it works on RabbitMQ."""
+    from b2b_gateway.api.app import create_app
+    from b2b_gateway.api.gateway_ops import attach_operations
+    from b2b_gateway.runtime.gateway import Gateway
+
     settings = settings_of(ctx)
     gateway = Gateway(settings, app_factory=create_app)
     where = "RabbitMQ" if settings.amqp.url else "the embedded queue"

@@ -208,6 +208,7 @@ def load_partner(
             if schema is not None:
                 schemas[key] = schema
     errors.extend(certificate_problems(profile, certs_dir, positions))
+    errors.extend(_edifact_problems(profile, positions))
     if any(e.severity == "error" for e in errors):
         return None, errors
     bundle = PartnerBundle(
@@ -218,6 +219,17 @@ def load_partner(
         files_signature(directory),
     )
     return bundle, errors
+
+
+def _edifact_problems(profile: PartnerProfile, positions: Positions) -> list[GatewayError]:
+    """A narrowing that widens the directory (or names what it does not define) is refused at load."""
+    from b2b_gateway.mapping.edifact.policy import narrowing_problems
+
+    out: list[GatewayError] = []
+    for problem in narrowing_problems(profile):
+        key = ("parsing", "charset_fallback") if "charset_fallback" in problem.message else ("narrowing",)
+        out.append(problem.at(positions.at(key)))
+    return out
 
 
 def _check_exchange(

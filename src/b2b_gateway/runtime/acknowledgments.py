@@ -19,7 +19,7 @@ import itertools
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
-from b2b_gateway.errors import DocumentRejected, GatewayError
+from b2b_gateway.errors import DocumentRejected, GatewayError, Location
 from b2b_gateway.formats.edifact.aperak import AperakItem, aperak_message
 from b2b_gateway.formats.edifact.contrl import build_contrl, contrl_wanted
 from b2b_gateway.formats.edifact.model import EdifactMessage, Interchange
@@ -65,7 +65,8 @@ def collect_findings(message: Message, interchanges: list[Interchange]) -> list[
     sources = [e for ic in interchanges for e in ic.all_errors]
     sources += _flatten(message.errors)
     for leaf in _leaves(message):
-        sources += _flatten(leaf.errors) + list(leaf.warnings)
+        where = Location(message=leaf.message_ref, interchange=leaf.interchange_ref)
+        sources += [e.at(where) if leaf is not message else e for e in _flatten(leaf.errors) + list(leaf.warnings)]
     for err in sources:
         if id(err) not in seen:
             seen.add(id(err))

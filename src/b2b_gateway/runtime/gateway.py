@@ -26,6 +26,7 @@ import socket
 from collections.abc import Callable, Sequence
 
 from fastapi import APIRouter, FastAPI
+from sqlalchemy import text
 
 from b2b_gateway.errors import BrokerUnavailableError, GatewayError
 from b2b_gateway.observability.logging import get_logger
@@ -76,9 +77,11 @@ class Gateway:
     ) -> None:
         self.settings = settings
         self.context = context
+        """A base pipeline context (codecs, signer, verifier, acknowledger …); store and delivery are wired here."""
         self.app_factory = app_factory
         """Builds the HTTP app from routers (the command line passes ``b2b_gateway.api.create_app``)."""
-        """A base pipeline context (codecs, signer, verifier, acknowledger …); store and delivery are wired here."""
+        if partners is None and context is not None and len(context.partners):
+            partners = context.partners
         self.partners = partners if partners is not None else load_partners(settings.paths.mappings_dir)
         self.embedded = settings.amqp.url is None if embedded is None else embedded
         self.topology = Topology.from_settings(settings.amqp)
@@ -95,6 +98,8 @@ class Gateway:
         self.worker: InboundWorker | None = None
         self.http: HttpServer | None = None
         self.processed: list[str] = []
+        """Ids of the inputs processed by :meth:`run_once`."""
+        self._collect = False
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -138,11 +143,11 @@ class Gateway:
             repo, resolver, self.senders, s.delivery, owner=self.owner, dead_letter=self._publish_dead
         )
         ctx = self.context or build_context(s, partners=self.partners)
-        ctx.store, ctx.counters = repo, repo
+        ctx.store, ctx.counters, ctx.partners = repo, repo, self.partners
         ctx.router = ctx.router or self._router()
         ctx.deliverer = OutboxDeliverer(repo, relay.submit, owner=self.owner, lease_s=s.delivery.lease_s)
         pipeline = Pipeline(ctx, inbound=with_dedupe(INBOUND, repo))
-        self.worker = worker = InboundWorker(pipeline, on_done=lambda m: self.processed.append(m.id))
+        self.worker = worker = InboundWorker(pipeline, node=self.owner, on_done=self._done)
         if consume:
             prefetch = s.amqp.prefetch
             await transport.consume(self.topology.queue_in, worker.handler(Direction.INBOUND), prefetch=prefetch)
@@ -163,6 +168,10 @@ class Gateway:
         log.info(
             "gateway.started", transport=transport.name, store=repo.db.dialect, inbox=str(s.inbox), owner=self.owner
         )
+
+    def _done(self, message: Message) -> None:
+        if self._collect:
+            self.processed.append(message.id)
 
     def _register_senders(self, transport: Transport) -> None:
         queue = QueueSender(transport)
@@ -263,19 +272,41 @@ class Gateway:
         envelope = Envelope(body=item.payload, message_id=item.id, routing_key=item.destination, headers=headers)
         await self.transport.publish(self.topology.exchange_dead, envelope)
 
+    async def health(self) -> dict[str, bool]:
+        """Whether the store answers and the queue transport is connected (for a readiness probe)."""
+        store = False
+        if self.repo is not None:
+            try:
+                async with self.repo.db.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
+                store = True
+            except GatewayError:
+                store = False
+        transport = self.transport is not None and getattr(self.transport, "connected", True)
+        return {"store": store, "transport": bool(transport)}
+
     # --- lifecycle --------------------------------------------------------------------------------------
 
     async def serve(self, stop: asyncio.Event) -> None:
-        """Start, work until ``stop`` is set, then stop cleanly."""
-        await self.start()
-        self.start_background()
+        """Start, work until ``stop`` is set, then stop cleanly (``stop`` also ends a wait for the broker)."""
+        starting = asyncio.create_task(self.start())
+        stopping = asyncio.create_task(stop.wait())
         try:
-            await stop.wait()
+            await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if starting.done():
+                starting.result()
+                self.start_background()
+                await stopping
         finally:
+            for task in (starting, stopping):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
             await self.stop()
 
     async def run_once(self) -> list[Message]:
         """Process what is waiting (pickup, queues, outbox), then stop; returns the documents processed."""
+        self._collect = True
         await self.start(http=False, wait_for_broker=False)
         assert self.relay is not None and self.repo is not None
         try:
@@ -294,8 +325,8 @@ class Gateway:
         queues = list(self.topology.consumed)
         depths = {d.queue: d for d in await self.transport.depths()}
         busy = any((depths[q].ready or 0) + (depths[q].unacked or 0) for q in queues if q in depths)
-        held = self.worker.held if self.worker else 0
-        return not busy and not held and not self.relay.busy
+        working = self.worker.active if self.worker else 0
+        return not busy and not working and not self.relay.busy
 
     async def stop(self) -> None:
         """Stop taking work, let what is in flight finish, and close everything."""

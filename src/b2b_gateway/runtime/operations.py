@@ -42,6 +42,11 @@ class Operations:
         ids = [(await self.repo.get(mid)).summary.id for mid in message_ids]
         return await self.repo.retry(ids, actor=actor)
 
+    async def cancel(self, message_ids: list[str], *, actor: str, reason: str = "") -> int:
+        """Cancel messages that are not delivered yet; returns how many were."""
+        ids = [(await self.repo.get(mid)).summary.id for mid in message_ids]
+        return await self.repo.cancel(ids, actor=actor, reason=reason)
+
     async def replay(self, message_id: str, *, actor: str) -> str:
         """Publish the input the message came from again, as a new message; returns the new message id.
 

@@ -63,6 +63,8 @@ class OutboxRelay:
         self.owner = owner
         self.dead_letter = dead_letter
         self.breakers: dict[str, CircuitBreaker] = {}
+        self.observers: list[Callable[[AttemptOutcome], None]] = []
+        """Called with each recorded attempt's outcome (metrics, alerts)."""
         self._ready: asyncio.Queue[OutboxItem] | None = None
         self._inflight: set[asyncio.Task[None]] = set()
         self._slots: asyncio.Semaphore | None = None
@@ -107,6 +109,8 @@ class OutboxRelay:
         except GatewayError as exc:  # the lease runs out and the entry is tried again: nothing is lost
             log.warning("relay.record_failed", outbox=item.id, error=exc.message)
             return
+        for observer in self.observers:
+            observer(outcome)
         if outcome.verdict == "dead" and self.dead_letter is not None:
             try:
                 await self.dead_letter(item, outcome.detail)

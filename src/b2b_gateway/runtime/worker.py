@@ -70,17 +70,28 @@ def message_from_envelope(envelope: Envelope, direction: Direction) -> Message:
 class InboundWorker:
     """Runs queued (or posted) documents through the pipeline."""
 
-    def __init__(self, pipeline: Pipeline, *, on_done: Callable[[Message], None] | None = None) -> None:
+    def __init__(self, pipeline: Pipeline, *, node: str = "", on_done: Callable[[Message], None] | None = None) -> None:
         self.pipeline = pipeline
+        self.node = node
         self.on_done = on_done
         self.stopping = asyncio.Event()
         self.held = 0
+        self.active = 0
 
     async def run(self, make: Callable[[], Message], *, hold: bool) -> Message:
         """Run a fresh record from ``make`` until it passes the store; with ``hold``, wait out store outages."""
+        self.active += 1
+        try:
+            return await self._run(make, hold=hold)
+        finally:
+            self.active -= 1
+
+    async def _run(self, make: Callable[[], Message], *, hold: bool) -> Message:
         delay = 0.2
         while True:
             message = make()
+            if self.node:
+                message.metadata["node"] = self.node
             try:
                 await self.pipeline.run(message)
             except StoreUnavailableError as exc:

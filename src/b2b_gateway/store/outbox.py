@@ -26,6 +26,7 @@ __all__ = [
     "OutboxItem",
     "apply_outcome",
     "apply_outcomes",
+    "cancel_entries",
     "claim_due",
     "load_items",
     "outbox_counts",
@@ -335,10 +336,34 @@ async def retry_entries(conn: AsyncConnection, message_ids: Sequence[str], *, ac
 async def outbox_counts(conn: AsyncConnection) -> dict[str, int]:
     """Entries per state, and how many pending ones are due now."""
     rows = (await conn.execute(select(outbox.c.state, func.count()).group_by(outbox.c.state))).all()
-    counts = {"pending": 0, "delivered": 0, "dead": 0}
+    counts = {"pending": 0, "delivered": 0, "dead": 0, "cancelled": 0}
     counts.update({str(state): int(n) for state, n in rows if state})
     due = await conn.execute(
         select(func.count()).where(and_(outbox.c.state == "pending", outbox.c.next_attempt_at <= utcnow()))
     )
     counts["due"] = int(due.scalar_one())
     return counts
+
+
+async def cancel_entries(conn: AsyncConnection, message_ids: Sequence[str], *, actor: str, reason: str) -> int:
+    """Cancel messages that are not delivered: their waiting or dead outputs are dropped; returns how many."""
+    now = utcnow()
+    ids = list(message_ids)
+    await conn.execute(
+        update(outbox)
+        .where(outbox.c.message_id.in_(ids), outbox.c.state.in_(["pending", "dead"]))
+        .values(state="cancelled", lease_owner=None, lease_until=None, updated_at=now, last_error=reason)
+    )
+    done = await conn.execute(
+        update(messages)
+        .where(messages.c.id.in_(ids), messages.c.state.not_in([State.DELIVERED.value, State.CANCELLED.value]))
+        .values(state=State.CANCELLED.value, updated_at=now)
+        .returning(messages.c.id)
+    )
+    cancelled = [row[0] for row in done.all()]
+    for message_id in cancelled:
+        event = AuditEvent(stage="cancel", outcome="info", detail=reason or "cancelled", actor=actor)
+        await conn.execute(
+            audit_events.insert().values(**event_row(message_id, f"cancel:{now:%Y%m%dT%H%M%S.%f}", 0, event))
+        )
+    return len(cancelled)

@@ -166,62 +166,41 @@ async def _resolve(conn: AsyncConnection, message_id: str) -> Any:
     return row
 
 
+def _plain(rows: Any, *drop: str) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts (timestamps in ISO 8601), without the ``drop`` columns."""
+    return [
+        {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in r.items() if k not in drop} for r in rows
+    ]
+
+
 async def get_detail(conn: AsyncConnection, message_id: str) -> MessageDetail:
     row = await _resolve(conn, message_id)
     mid = row["id"]
-    events = (
-        await conn.execute(select(audit_events).where(audit_events.c.message_id == mid).order_by(audit_events.c.id))
-    ).mappings()
-    errs = (await conn.execute(select(errors).where(errors.c.message_id == mid).order_by(errors.c.id))).mappings()
-    outs = (
-        await conn.execute(
-            select(
-                outputs,
-                outbox.c.state,
-                outbox.c.attempts,
-                outbox.c.last_error,
-                outbox.c.endpoint,
-                outbox.c.delivered_at,
-            )
-            .outerjoin(outbox, outbox.c.id == outputs.c.id)
-            .where(outputs.c.message_id == mid)
-            .order_by(outputs.c.created_at)
-        )
-    ).mappings()
-    kids = (
-        await conn.execute(
-            select(messages.c.id).where(messages.c.parent_id == mid).order_by(messages.c.received_at, messages.c.id)
-        )
-    ).all()
+    events = await conn.execute(
+        select(audit_events).where(audit_events.c.message_id == mid).order_by(audit_events.c.id)
+    )
+    errs = await conn.execute(select(errors).where(errors.c.message_id == mid).order_by(errors.c.id))
+    delivery = (outbox.c.state, outbox.c.attempts, outbox.c.last_error, outbox.c.endpoint, outbox.c.delivered_at)
+    outs = await conn.execute(
+        select(outputs, *delivery)
+        .outerjoin(outbox, outbox.c.id == outputs.c.id)
+        .where(outputs.c.message_id == mid)
+        .order_by(outputs.c.created_at)
+    )
+    kids = await conn.execute(
+        select(messages.c.id).where(messages.c.parent_id == mid).order_by(messages.c.received_at, messages.c.id)
+    )
     sig = (await conn.execute(select(signatures).where(signatures.c.message_id == mid))).mappings().first()
+    signature = None
+    if sig:
+        signature = {"kind": sig["kind"], "size": len(sig["signature"]), "created_at": sig["created_at"].isoformat()}
     return MessageDetail(
         summary=_summary(row),
-        events=[
-            {
-                k: (v.isoformat() if isinstance(v, dt.datetime) else v)
-                for k, v in e.items()
-                if k not in ("id", "message_id")
-            }
-            for e in events.all()
-        ],
-        errors=[
-            {
-                k: (v.isoformat() if isinstance(v, dt.datetime) else v)
-                for k, v in e.items()
-                if k not in ("id", "message_id")
-            }
-            for e in errs.all()
-        ],
-        outputs=[
-            {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in o.items() if k != "message_id"}
-            for o in outs.all()
-        ],
-        children=[k[0] for k in kids],
-        signature=(
-            {"kind": sig["kind"], "size": len(sig["signature"]), "created_at": sig["created_at"].isoformat()}
-            if sig
-            else None
-        ),
+        events=_plain(events.mappings().all(), "id", "message_id"),
+        errors=_plain(errs.mappings().all(), "id", "message_id"),
+        outputs=_plain(outs.mappings().all(), "message_id"),
+        children=[k[0] for k in kids.all()],
+        signature=signature,
     )
 
 

@@ -254,6 +254,13 @@ class MessageRepository:
         count: int = await self.writer.run(lambda conn: ob.retry_entries(conn, message_ids, actor=actor))
         return count
 
+    async def cancel(self, message_ids: Sequence[str], *, actor: str, reason: str = "") -> int:
+        """Cancel messages not yet delivered (their outputs are not sent); returns how many were cancelled."""
+        count: int = await self.writer.run(
+            lambda conn: ob.cancel_entries(conn, message_ids, actor=actor, reason=reason)
+        )
+        return count
+
     async def outbox_counts(self) -> dict[str, int]:
         async with self.db.connect() as conn:
             return await ob.outbox_counts(conn)

@@ -39,7 +39,8 @@ class PickedFile:
 
 @dataclass(slots=True)
 class DirectoryPickup:
-    """Watches ``inbox``; a file is taken once its size and mtime have not changed for ``settle_s``.
+    """Watches ``inbox``; a file is taken once its size and mtime have not changed for ``settle_s``
+    (seen unchanged over two polls, or last written to at least ``settle_s`` ago).
 
     Claimed files move to ``inbox/.work/``; after processing, :meth:`done` moves them to ``archive/``
     or ``error/`` beside the inbox. Files left in ``.work/`` by a crash are taken again at start.
@@ -88,7 +89,8 @@ class DirectoryPickup:
             previous = self._seen.get(entry.name)
             if previous is None or previous[:2] != sig:
                 self._seen[entry.name] = (*sig, now)
-                if self.settle_s > 0:
+                untouched = time.time() - st.st_mtime  # a file not written to for settle_s is complete already
+                if self.settle_s > 0 and (previous is not None or untouched < self.settle_s):
                     continue
             elif now - previous[2] < self.settle_s:
                 continue

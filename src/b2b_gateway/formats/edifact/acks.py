@@ -152,13 +152,15 @@ def read_contrl(message: EdifactMessage) -> ContrlReport:
                 current.errors.append(ContrlError(seg.value(2), None, position))
         elif seg.tag == "UCD" and current is not None:
             element, component = seg.value(2, 1), seg.value(2, 2)
-            current.errors.append(ContrlError(
-                seg.value(1),
-                None,
-                position,
-                int(element) if element.isdigit() else None,
-                int(component) if component.isdigit() else None,
-            ))
+            current.errors.append(
+                ContrlError(
+                    seg.value(1),
+                    None,
+                    position,
+                    int(element) if element.isdigit() else None,
+                    int(component) if component.isdigit() else None,
+                )
+            )
     return report
 
 
@@ -243,30 +245,36 @@ def match_acknowledgment(report: ContrlReport | AperakReport, lookup: Lookup[T])
         ref = report.reference("ACW") or report.reference("ACE") or report.document_number
         found = lookup(None, ref)
         if found is None:
-            out.unmatched.append(UnmatchedAcknowledgmentError(
-                f"APERAK {report.document_number!r} answers message {ref!r}, which the gateway never sent",
-                location=report.location,
-            ))
+            out.unmatched.append(
+                UnmatchedAcknowledgmentError(
+                    f"APERAK {report.document_number!r} answers message {ref!r}, which the gateway never sent",
+                    location=report.location,
+                )
+            )
         else:
             out.messages.append((ref, found))
         return out
     out.interchange = lookup(report.interchange_ref, None)
     if out.interchange is None:
-        out.unmatched.append(UnmatchedAcknowledgmentError(
-            f"CONTRL acknowledges interchange {report.interchange_ref!r}, which the gateway never sent",
-            location=report.location,
-            details={"interchange": report.interchange_ref},
-        ))
+        out.unmatched.append(
+            UnmatchedAcknowledgmentError(
+                f"CONTRL acknowledges interchange {report.interchange_ref!r}, which the gateway never sent",
+                location=report.location,
+                details={"interchange": report.interchange_ref},
+            )
+        )
     for msg in report.all_messages:
         found = lookup(report.interchange_ref, msg.ref)
         if found is None:
             where = msg.segment.location() if msg.segment is not None else report.location
-            out.unmatched.append(UnmatchedAcknowledgmentError(
-                f"CONTRL acknowledges message {msg.ref!r} of interchange {report.interchange_ref!r}, "
-                "which the gateway never sent",
-                location=where.merge(report.location),
-                details={"interchange": report.interchange_ref, "message": msg.ref},
-            ))
+            out.unmatched.append(
+                UnmatchedAcknowledgmentError(
+                    f"CONTRL acknowledges message {msg.ref!r} of interchange {report.interchange_ref!r}, "
+                    "which the gateway never sent",
+                    location=where.merge(report.location),
+                    details={"interchange": report.interchange_ref, "message": msg.ref},
+                )
+            )
         else:
             out.messages.append((msg.ref, found))
     return out

@@ -70,8 +70,10 @@ def aperak_message(
     """
     when = (prepared or datetime.now(UTC)).strftime("%Y%m%d%H%M")
     body = [
-        Segment("BGM", [[_DOCUMENT_CODE.get(release, "23")], [document_number[:35]],
-                        [ACCEPTED if accepted else NOT_ACCEPTED]]),
+        Segment(
+            "BGM",
+            [[_DOCUMENT_CODE.get(release, "23")], [document_number[:35]], [ACCEPTED if accepted else NOT_ACCEPTED]],
+        ),
         Segment("DTM", [["137", when, "203"]]),
         Segment("RFF", [["ACW", answered_ref[:35]]]),
     ]

@@ -107,8 +107,10 @@ def _message_block(msg: EdifactMessage, errors: list[GatewayError]) -> list[Segm
         found = by_segment[position]
         segment_level = next((e for e in found if e.location.element is None), None)
         out.append(Segment("UCS", [[str(position)], [_code(segment_level) or ""] if segment_level else [""]]))
-        details = sorted((e for e in found if e.location.element is not None),
-                         key=lambda e: (e.location.element or 0, e.location.component or 0))
+        details = sorted(
+            (e for e in found if e.location.element is not None),
+            key=lambda e: (e.location.element or 0, e.location.component or 0),
+        )
         out.extend(Segment("UCD", [[_code(e) or "18"], _s011(e)]) for e in details[:MAX_UCD])
     return out
 

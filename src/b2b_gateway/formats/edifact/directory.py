@@ -209,10 +209,21 @@ class GroupDef:
     status: Status
     max_repeats: int
     children: tuple[SegmentRef | GroupDef, ...]
+    _by_tag: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_tag: dict[str, list[int]] = {}
+        for j, child in enumerate(self.children):
+            by_tag.setdefault(child.tag if isinstance(child, SegmentRef) else child.trigger, []).append(j)
+        self._by_tag.update({tag: tuple(js) for tag, js in by_tag.items()})
 
     @property
     def mandatory(self) -> bool:
         return self.status == "M"
+
+    def positions(self, tag: str) -> tuple[int, ...]:
+        """Indexes of the children ``tag`` fits: a segment with that tag, or a group it opens."""
+        return self._by_tag.get(tag, ())
 
     @property
     def trigger(self) -> str:
@@ -263,6 +274,8 @@ class Directory:
     codes: dict[str, frozenset[str]]
     messages: dict[str, MessageDef]
     service: Directory | None = None
+    plans: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    """Per segment tag, the element checks compiled by the validator (a cache)."""
 
     def segment(self, tag: str) -> SegmentDef:
         """The definition of ``tag`` (service segments such as UNH come from the service directory).

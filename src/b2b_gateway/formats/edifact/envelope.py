@@ -324,9 +324,7 @@ class _Assembler:
     def close_group(self, une: Segment) -> None:
         group = self.group
         if group is None:
-            self.ic.errors.append(
-                UnexpectedError("UNE without a UNG", location=une.location(), contrl="33")
-            )
+            self.ic.errors.append(UnexpectedError("UNE without a UNG", location=une.location(), contrl="33"))
             return
         group.trailer = une
         self.check_count(une, len(group.messages), "message(s) in the group", "UNE")
@@ -379,9 +377,7 @@ class _Assembler:
             )
 
     def trailer_missing(self, tag: str, where: Location, text: str) -> None:
-        self.ic.errors.append(
-            MissingError(text, location=where, severity=self.control, details={"missing": tag})
-        )
+        self.ic.errors.append(MissingError(text, location=where, severity=self.control, details={"missing": tag}))
 
     def end_of_input(self, index: int | None, text: str) -> None:
         """The interchange stops without UNZ: at segment ``index`` (a new UNB) or at the end of the input."""

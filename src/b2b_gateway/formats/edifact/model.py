@@ -68,9 +68,7 @@ class Delimiters:
     @property
     def una(self) -> str:
         """The UNA segment announcing these characters, e.g. ``UNA:+.? '``."""
-        return (
-            f"UNA{self.component}{self.element}{self.decimal}{self.release}{self.repetition}{self.terminator}"
-        )
+        return f"UNA{self.component}{self.element}{self.decimal}{self.release}{self.repetition}{self.terminator}"
 
     @property
     def specials(self) -> str:
@@ -103,8 +101,18 @@ class Segment:
     stays fast; ``elements``, ``line``, ``column`` and ``position`` behave like plain attributes.
     """
 
-    __slots__ = ("_body", "_column", "_elements", "_line", "_position", "_repetitions", "_src", "number", "offset",
-                 "tag")
+    __slots__ = (
+        "_body",
+        "_column",
+        "_elements",
+        "_line",
+        "_position",
+        "_repetitions",
+        "_src",
+        "number",
+        "offset",
+        "tag",
+    )
 
     tag: str
     offset: int
@@ -151,10 +159,7 @@ class Segment:
     @property
     def repetitions(self) -> dict[int, list[list[str]]] | None:
         """Syntax 4: element index (0-based) -> every occurrence (lists of components), first included."""
-        try:
-            return self._repetitions
-        except AttributeError:
-            return None
+        return getattr(self, "_repetitions", None)
 
     @repetitions.setter
     def repetitions(self, value: dict[int, list[list[str]]] | None) -> None:
@@ -163,10 +168,7 @@ class Segment:
     @property
     def position(self) -> int:
         """1-based count in its message (UNH = 1, UCS 0096); 0 outside a message."""
-        try:
-            return self._position
-        except AttributeError:
-            return 0
+        return getattr(self, "_position", 0)
 
     @position.setter
     def position(self, value: int) -> None:

@@ -202,14 +202,18 @@ class _Apply:
             found = parent.groups(name)
             total += len(found)
             if rule.max_repeats is not None and len(found) > rule.max_repeats:
-                self.out.append(TooManyRepeatsError(
-                    f"group {name} occurs {len(found)} times; this partner allows {rule.max_repeats}",
-                    location=self._where(found[rule.max_repeats]),
-                    contrl="36",
-                ))
+                self.out.append(
+                    TooManyRepeatsError(
+                        f"group {name} occurs {len(found)} times; this partner allows {rule.max_repeats}",
+                        location=self._where(found[rule.max_repeats]),
+                        contrl="36",
+                    )
+                )
             if rule.forbid:
-                self.out.extend(UnexpectedError(f"group {name} is not used with this partner",
-                                                location=self._where(g), contrl="15") for g in found)
+                self.out.extend(
+                    UnexpectedError(f"group {name} is not used with this partner", location=self._where(g), contrl="15")
+                    for g in found
+                )
         if rule.require and total == 0:
             self.out.append(MissingError(f"group {name} is required by this partner", location=self._end()))
 
@@ -218,13 +222,17 @@ class _Apply:
             where = scope.trigger.location() if scope.trigger is not None and scope is not self.root else self._end()
             self.out.append(MissingError(f"{what} is required by this partner", location=where))
         if rule.forbid:
-            self.out.extend(UnexpectedError(f"{what} is not used with this partner", location=s.location(),
-                                            contrl="15") for s in segments)
+            self.out.extend(
+                UnexpectedError(f"{what} is not used with this partner", location=s.location(), contrl="15")
+                for s in segments
+            )
         if rule.max_repeats is not None and len(segments) > rule.max_repeats:
-            self.out.append(TooManyRepeatsError(
-                f"{what} occurs {len(segments)} times; this partner allows {rule.max_repeats}",
-                location=segments[rule.max_repeats].location(),
-            ))
+            self.out.append(
+                TooManyRepeatsError(
+                    f"{what} occurs {len(segments)} times; this partner allows {rule.max_repeats}",
+                    location=segments[rule.max_repeats].location(),
+                )
+            )
 
     def element_rule(self, rule: NarrowingRule, seg: Segment, element: str) -> None:
         position, component = self.directory.segment(seg.tag).locate(element)
@@ -233,16 +241,24 @@ class _Apply:
         if rule.require and not value:
             self.out.append(MissingError(f"{seg.tag} {element} is required by this partner", location=where))
         if rule.forbid and value:
-            self.out.append(UnexpectedError(f"{seg.tag} {element} is not used with this partner", location=where,
-                                            contrl="15"))
+            self.out.append(
+                UnexpectedError(f"{seg.tag} {element} is not used with this partner", location=where, contrl="15")
+            )
         if value and rule.codes is not None and value not in rule.codes:
-            self.out.append(CodeListError(f"{seg.tag} {element}: {value!r} is not a code agreed with this partner",
-                                          location=where, hint=f"agreed: {', '.join(rule.codes)}"))
+            self.out.append(
+                CodeListError(
+                    f"{seg.tag} {element}: {value!r} is not a code agreed with this partner",
+                    location=where,
+                    hint=f"agreed: {', '.join(rule.codes)}",
+                )
+            )
         if value and rule.max_length is not None and len(value) > rule.max_length:
-            self.out.append(ValueTooLongError(
-                f"{seg.tag} {element}: {value!r} is longer than the {rule.max_length} agreed with this partner",
-                location=where,
-            ))
+            self.out.append(
+                ValueTooLongError(
+                    f"{seg.tag} {element}: {value!r} is longer than the {rule.max_length} agreed with this partner",
+                    location=where,
+                )
+            )
 
     def _all_groups(self, node: Group) -> list[Group]:
         out: list[Group] = []
@@ -260,8 +276,9 @@ class _Apply:
         return last.location() if last is not None else None
 
 
-def apply_rules(rules: list[NarrowingRule], message: EdifactMessage, root: Group,
-                directory: Directory) -> list[GatewayError]:
+def apply_rules(
+    rules: list[NarrowingRule], message: EdifactMessage, root: Group, directory: Directory
+) -> list[GatewayError]:
     """Every way ``message`` (with its tree ``root``) breaks the ``rules`` for its message type.
 
     Rules must have passed :func:`check_rules` for ``directory``; others are skipped.

@@ -22,7 +22,6 @@ interchange and message reference, segment number and tag, element and component
 
 from __future__ import annotations
 
-import gc
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field, replace
@@ -37,6 +36,7 @@ from b2b_gateway.errors import (
     MissingError,
     UnsupportedSyntaxError,
 )
+from b2b_gateway.formats.edifact._gc import paused_gc
 from b2b_gateway.formats.edifact.charsets import charset_for
 from b2b_gateway.formats.edifact.checks import check_characters, distribute
 from b2b_gateway.formats.edifact.envelope import assemble, interchange_from_unb
@@ -90,9 +90,7 @@ def read_una(text: str, pos: int) -> tuple[Delimiters, list[GatewayError]]:
     comp, elem, dec, rel, rep, term = (chars[i] for i in range(6))
     errors: list[GatewayError] = []
     if dec not in ".,":
-        errors.append(
-            EdifactSyntaxError(f"UNA decimal mark {dec!r} must be '.' or ','", location=where, contrl="20")
-        )
+        errors.append(EdifactSyntaxError(f"UNA decimal mark {dec!r} must be '.' or ','", location=where, contrl="20"))
         dec = "."
     used = [c for c in (comp, elem, rel, term, rep) if c != " "]
     if len(set(used)) != len(used) or any(_ALNUM.match(c) for c in used):
@@ -293,14 +291,8 @@ def read(data: bytes, options: ReaderOptions | None = None) -> ReadResult:
     The cyclic garbage collector is paused while reading: the reader makes hundreds of thousands of
     small objects and no reference cycles, and collections in between would cost a third of the time.
     """
-    paused = gc.isenabled()
-    if paused:
-        gc.disable()
-    try:
+    with paused_gc():
         return _Reader(data, options or ReaderOptions()).run()
-    finally:
-        if paused:
-            gc.enable()
 
 
 def read_header(data: bytes) -> Interchange:
@@ -322,8 +314,9 @@ def read_header(data: bytes) -> Interchange:
     pos = pos + 9 if text.startswith("UNA", pos) else pos
     scan = tokenize(text, pos, delimiters, src=reader.source(delimiters), single=True)
     if not scan.segments or scan.segments[0].tag != "UNB":
-        raise DocumentRejected([*problems, MissingError("UNB (interchange header) expected here",
-                                                        location=reader.where(pos))])
+        raise DocumentRejected(
+            [*problems, MissingError("UNB (interchange header) expected here", location=reader.where(pos))]
+        )
     return interchange_from_unb(scan.segments[0], delimiters)
 
 

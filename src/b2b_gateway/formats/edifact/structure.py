@@ -28,10 +28,6 @@ class _Frame:
     counts: list[int] = field(default_factory=list)
 
 
-def _fits(child: SegmentRef | GroupDef, tag: str) -> bool:
-    return child.tag == tag if isinstance(child, SegmentRef) else child.trigger == tag
-
-
 def _describe(child: SegmentRef | GroupDef) -> str:
     if isinstance(child, SegmentRef):
         return f"segment {child.tag}"
@@ -50,12 +46,11 @@ class _Walk:
         self.errors.append(error)
 
     def find(self, frame: _Frame, tag: str, respect_max: bool) -> int | None:
-        children = frame.gdef.children
-        for j in range(max(frame.pos, 0), len(children)):
-            child = children[j]
-            if not _fits(child, tag):
+        pos = frame.pos
+        for j in frame.gdef.positions(tag):
+            if j < pos:
                 continue
-            if not respect_max or j != frame.pos or frame.counts[j] < child.max_repeats:
+            if not respect_max or j != pos or frame.counts[j] < frame.gdef.children[j].max_repeats:
                 return j
         return None
 
@@ -67,29 +62,34 @@ class _Walk:
                     self.enter(depth, j, seg, too_many=not respect_max)
                     return
         frame = self.stack[-1]
-        self.add(UnexpectedError(
-            f"segment {seg.tag} is not allowed here in {self.root.name}"
-            + (f" (group {frame.gdef.name})" if frame.node is not self.root else ""),
-            location=seg.location(),
-            contrl="15",
-        ))
+        self.add(
+            UnexpectedError(
+                f"segment {seg.tag} is not allowed here in {self.root.name}"
+                + (f" (group {frame.gdef.name})" if frame.node is not self.root else ""),
+                location=seg.location(),
+                contrl="15",
+            )
+        )
         frame.node.children.append(seg)
 
     def enter(self, depth: int, j: int, seg: Segment, too_many: bool) -> None:
         while len(self.stack) > depth + 1:
-            self.close(self.stack.pop(), seg.location())
+            self.close(self.stack.pop(), seg)
         frame = self.stack[depth]
-        self.skip(frame, j, seg.location())
+        if j > frame.pos + 1:
+            self.skip(frame, j, seg)
         child = frame.gdef.children[j]
         frame.counts[j] += 1
         frame.pos = j
         if too_many:
             what = "segment" if isinstance(child, SegmentRef) else "group"
-            self.add(TooManyRepeatsError(
-                f"{_describe(child)} occurs {frame.counts[j]} times; at most {child.max_repeats} allowed",
-                location=seg.location(),
-                contrl="35" if what == "segment" else "36",
-            ))
+            self.add(
+                TooManyRepeatsError(
+                    f"{_describe(child)} occurs {frame.counts[j]} times; at most {child.max_repeats} allowed",
+                    location=seg.location(),
+                    contrl="35" if what == "segment" else "36",
+                )
+            )
         if isinstance(child, SegmentRef):
             frame.node.children.append(seg)
             return
@@ -99,31 +99,34 @@ class _Walk:
         counts[0] = 1
         self.stack.append(_Frame(child, group, 0, counts))
 
-    def skip(self, frame: _Frame, j: int, where: Location) -> None:
+    def skip(self, frame: _Frame, j: int, where: Segment | Location) -> None:
         """Report mandatory children between the frame's position and ``j`` that never occurred."""
         for k in range(frame.pos + 1, j):
             child = frame.gdef.children[k]
             if child.mandatory and frame.counts[k] == 0:
                 self.missing(child, frame, where)
 
-    def close(self, frame: _Frame, where: Location) -> None:
+    def close(self, frame: _Frame, where: Segment | Location) -> None:
         self.skip(frame, len(frame.gdef.children), where)
 
-    def missing(self, child: SegmentRef | GroupDef, frame: _Frame, where: Location) -> None:
+    def missing(self, child: SegmentRef | GroupDef, frame: _Frame, where: Segment | Location) -> None:
         inside = f" in group {frame.gdef.name}" if frame.node is not self.root else ""
-        self.add(MissingError(
-            f"mandatory {_describe(child)} is missing{inside}",
-            location=where,
-            details={"missing": child.tag if isinstance(child, SegmentRef) else child.name},
-        ))
+        self.add(
+            MissingError(
+                f"mandatory {_describe(child)} is missing{inside}",
+                location=where.location() if isinstance(where, Segment) else where,
+                details={"missing": child.tag if isinstance(child, SegmentRef) else child.name},
+            )
+        )
 
     def finish(self, where: Location) -> None:
         while self.stack:
             self.close(self.stack.pop(), where)
 
 
-def build_tree(segments: list[Segment], mdef: MessageDef, *, severity: Severity = "error") -> tuple[
-        Group, list[GatewayError]]:
+def build_tree(
+    segments: list[Segment], mdef: MessageDef, *, severity: Severity = "error"
+) -> tuple[Group, list[GatewayError]]:
     """The segment-group tree of a message's ``segments`` (UNH to UNT) under ``mdef``, and every finding.
 
     Args:

@@ -172,8 +172,9 @@ def _clean_breaks(block: str, term: str) -> bool:
     return lf == block.count(term + "\n") + crlf and cr == crlf
 
 
-def tokenize(text: str, start: int, d: Delimiters, *, src: Source | None = None, number: int = 0,
-             single: bool = False) -> Scan:
+def tokenize(
+    text: str, start: int, d: Delimiters, *, src: Source | None = None, number: int = 0, single: bool = False
+) -> Scan:
     """Tokenize ``text`` from ``start`` up to and including the next UNZ (or one segment when ``single``).
 
     The common segment (a three-letter tag, the data separator, no release or repetition character)

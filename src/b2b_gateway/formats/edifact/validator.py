@@ -23,6 +23,8 @@ segment-group tree is left in ``message.root``.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from b2b_gateway.errors import (
     GatewayError,
     Location,
@@ -31,6 +33,7 @@ from b2b_gateway.errors import (
     UnknownDocumentTypeError,
     UnsupportedSyntaxError,
 )
+from b2b_gateway.formats.edifact._gc import paused_gc
 from b2b_gateway.formats.edifact.directory import Directory, resolve_directory
 from b2b_gateway.formats.edifact.elements import check_segment
 from b2b_gateway.formats.edifact.model import EdifactMessage, Group, Interchange, Segment
@@ -57,8 +60,9 @@ def check_segments(
 
 def _unknown(segments: list[Segment], directory: Directory, severity: Severity) -> list[GatewayError]:
     return [
-        UnexpectedError(f"segment {s.tag} is not defined in {directory.name}", location=s.location(), contrl="15",
-                        severity=severity)
+        UnexpectedError(
+            f"segment {s.tag} is not defined in {directory.name}", location=s.location(), contrl="15", severity=severity
+        )
         for s in segments
         if directory.find_segment(s.tag) is None
     ]
@@ -77,34 +81,47 @@ def validate_message(
         interchange: the interchange holding it (syntax version: service segments of S3 or S4).
         rules: the partner's narrowing (already checked with ``check_rules``).
     """
+    with paused_gc():
+        return _validate(message, interchange, rules)
+
+
+def _validate(
+    message: EdifactMessage, interchange: Interchange | None, rules: list[NarrowingRule] | None
+) -> list[GatewayError]:
     syntax = interchange.syntax_version if interchange is not None else "3"
     directory, substitute = resolve_directory(message.version, message.release, message.agency, syntax)
     where = message.location()
     out: list[GatewayError] = []
     if directory is None:
-        out.append(UnknownDocumentTypeError(
-            f"no definition of {message.type} {message.version}:{message.release}:{message.agency}: "
-            "its structure is not validated",
-            location=where,
-            severity="warning",
-            hint="the gateway ships UN directories D96A and D01B and the syntax service directories",
-        ))
+        out.append(
+            UnknownDocumentTypeError(
+                f"no definition of {message.type} {message.version}:{message.release}:{message.agency}: "
+                "its structure is not validated",
+                location=where,
+                severity="warning",
+                hint="the gateway ships UN directories D96A and D01B and the syntax service directories",
+            )
+        )
         return _locate(out, message, interchange)
     severity: Severity = "warning" if substitute else "error"
     if substitute:
-        out.append(UnsupportedSyntaxError(
-            f"directory {message.version}{message.release} is not shipped: validated against {directory.name}, "
-            "the nearest release (structure findings are warnings)",
-            location=Location(element=2, component=3).merge(where),
-            severity="warning",
-        ))
+        out.append(
+            UnsupportedSyntaxError(
+                f"directory {message.version}{message.release} is not shipped: validated against {directory.name}, "
+                "the nearest release (structure findings are warnings)",
+                location=Location(element=2, component=3).merge(where),
+                severity="warning",
+            )
+        )
     mdef = directory.messages.get(message.type)
     if mdef is None:
-        out.append(UnknownDocumentTypeError(
-            f"no {message.type} definition in {directory.name}: only its segments are validated",
-            location=Location(element=2, component=1).merge(where),
-            severity="warning",
-        ))
+        out.append(
+            UnknownDocumentTypeError(
+                f"no {message.type} definition in {directory.name}: only its segments are validated",
+                location=Location(element=2, component=1).merge(where),
+                severity="warning",
+            )
+        )
         out.extend(_unknown(message.segments, directory, severity))
         out.extend(check_segments(message.segments, directory, severity))
         return _locate(out, message, interchange)
@@ -115,14 +132,16 @@ def validate_message(
     out.extend(check_segments(message.segments, directory, severity, "warning" if eancom else "error"))
     if rules:
         out.extend(apply_rules(rules, message, root, directory))
-    out.sort(key=lambda e: (e.location.offset or 0))
+    out.sort(key=lambda e: e.location.offset or 0)
     return _locate(out, message, interchange)
 
 
 def _locate(errors: list[GatewayError], message: EdifactMessage, interchange: Interchange | None) -> list[GatewayError]:
-    where = Location(message=message.ref, interchange=interchange.control_ref if interchange else None)
+    ref = interchange.control_ref if interchange else message.interchange_ref
     for err in errors:
-        err.at(where)
+        loc = err.location
+        if loc.message is None or (loc.interchange is None and ref is not None):
+            err.location = replace(loc, message=loc.message or message.ref, interchange=loc.interchange or ref)
     return errors
 
 

@@ -147,9 +147,14 @@ def write_interchange(
         [""],
         ["1" if test else ""],
     ]
-    segments = [Segment("UNB", unb), *(s for m in messages for s in m), Segment("UNZ", [[str(len(messages))],
-                                                                                           [control_ref]])]
-    default_like = d.is_default and (syntax_version == "4") == (d.repetition == "*")
+    segments = [
+        Segment("UNB", unb),
+        *(s for m in messages for s in m),
+        Segment("UNZ", [[str(len(messages))], [control_ref]]),
+    ]
+    default_like = (d.component, d.element, d.decimal, d.release, d.terminator) == (":", "+", ".", "?", "'") and (
+        d.repetition == ("*" if syntax_version == "4" else " ")
+    )
     head = d.una if (una if una is not None else not default_like) else ""
     plain = write_segments(segments, d)
     data = _encode(head + plain, syntax_id, segments)
@@ -175,12 +180,14 @@ def _encode(text: str, syntax_id: str, segments: list[Segment]) -> bytes:
             for c, value in enumerate(comps, start=1):
                 if _writable(value, codec, charset):
                     continue
-                problems.append(CharacterSetError(
-                    f"{seg.tag} element {e} component {c}: {value!r} cannot be written in {syntax_id} ({codec})",
-                    location=seg.location(e, c),
-                    hint="control characters are never allowed; for other characters agree on a wider syntax "
-                    "identifier with the partner (UNOC, UNOW/UNOY for UTF-8)",
-                ))
+                problems.append(
+                    CharacterSetError(
+                        f"{seg.tag} element {e} component {c}: {value!r} cannot be written in {syntax_id} ({codec})",
+                        location=seg.location(e, c),
+                        hint="control characters are never allowed; for other characters agree on a wider syntax "
+                        "identifier with the partner (UNOC, UNOW/UNOY for UTF-8)",
+                    )
+                )
     raise DocumentRejected(problems or [CharacterSetError(f"the interchange cannot be written in {syntax_id}")])
 
 

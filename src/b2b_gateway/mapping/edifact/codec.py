@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from b2b_gateway.canonical.documents import Document
@@ -41,8 +42,14 @@ DOCUMENT_TYPES = {
     "APERAK": "status",
 }
 """EDIFACT message type -> canonical document type (``Unit.document_type``)."""
-MESSAGE_TYPES = {"order": "ORDERS", "order_response": "ORDRSP", "order_change": "ORDCHG",
-                 "despatch_advice": "DESADV", "invoice": "INVOIC", "status": "APERAK"}
+MESSAGE_TYPES = {
+    "order": "ORDERS",
+    "order_response": "ORDRSP",
+    "order_change": "ORDCHG",
+    "despatch_advice": "DESADV",
+    "invoice": "INVOIC",
+    "status": "APERAK",
+}
 """Canonical document type -> EDIFACT message type written by default."""
 _START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*UN[AB]")
 
@@ -144,14 +151,16 @@ class EdifactCodec:
                 warnings = [e for e in msg.errors if e.severity == "warning"]
                 if index == 0:
                     warnings = [*(e for e in ic.errors if e.severity == "warning"), *warnings]
-                units.append(Unit(
-                    document_type=DOCUMENT_TYPES.get(msg.type, msg.type.lower() or "unknown"),
-                    ref=msg.ref or None,
-                    native=msg,
-                    raw=None if total == 1 else _standalone(data, ic, msg),
-                    warnings=warnings,
-                    meta={"interchange": ic, "interchange_ref": ic.control_ref, "message_type": msg.type},
-                ))
+                units.append(
+                    Unit(
+                        document_type=DOCUMENT_TYPES.get(msg.type, msg.type.lower() or "unknown"),
+                        ref=msg.ref or None,
+                        native=msg,
+                        raw=None if total == 1 else _standalone(data, ic, msg),
+                        warnings=warnings,
+                        meta={"interchange": ic, "interchange_ref": ic.control_ref, "message_type": msg.type},
+                    )
+                )
         units[0].warnings[:0] = [e for e in result.errors if e.severity == "warning"]
         return units
 
@@ -165,8 +174,9 @@ class EdifactCodec:
                 raise problems[0]
         ic = unit.meta.get("interchange")
         reading = [e for e in msg.errors if e.severity == "error"]
-        found = validate_message(msg, ic if isinstance(ic, Interchange) else None,
-                                 rules=narrowing_rules(options.partner))
+        found = validate_message(
+            msg, ic if isinstance(ic, Interchange) else None, rules=narrowing_rules(options.partner)
+        )
         return relaxed([*reading, *found], options.partner)
 
     def to_canonical(self, unit: Unit, options: CodecOptions) -> Document:
@@ -211,10 +221,13 @@ class EdifactCodec:
         message_type = out.message_type or (exchange.message_type if exchange else None)
         message_type = message_type or MESSAGE_TYPES.get(document_type, document_type.upper())
         version = (exchange.version if exchange and exchange.version else None) or f"D{out.release or '96A'}"
-        association = out.association or (exchange.association if exchange else None) or "EAN008"
+        # An exchange's association "" means none (plain UN messages); unset means EANCOM (EAN008).
+        configured = exchange.association if exchange else None
+        association = out.association or (configured if configured is not None else "EAN008") or None
         recipient, recipient_qualifier = _edifact_id(partner)
-        segments = message_segments(message_ref, message_type, out.version, out.release or version[1:],
-                                    out.agency, association, body)
+        segments = message_segments(
+            message_ref, message_type, out.version, out.release or version[1:], out.agency, association, body
+        )
         sender = out.sender or self.sender
         if not sender or not (out.recipient or recipient):
             raise MappingConfigError(
@@ -232,7 +245,20 @@ class EdifactCodec:
             syntax_id=self.syntax_id,
             syntax_version=self.syntax_version,
             test=test or bool(partner and partner.test_mode),
+            prepared=_prepared(options),
+            ack_request=bool(partner and partner.acknowledgments.expect_contrl),
         )
+
+
+def _prepared(options: CodecOptions) -> datetime | None:
+    """UNB preparation time from ``references["timestamp"]`` (ISO 8601), for reproducible output."""
+    stamp = options.references.get("timestamp")
+    if not stamp:
+        return None
+    try:
+        return datetime.fromisoformat(stamp)
+    except ValueError:
+        raise MappingConfigError(f"references['timestamp'] {stamp!r} is not an ISO 8601 date-time") from None
 
 
 def _empty() -> list[GatewayError]:

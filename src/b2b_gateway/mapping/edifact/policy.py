@@ -70,9 +70,12 @@ def narrowing_problems(partner: PartnerProfile) -> list[PartnerConfigError]:
     shipped ones), an unknown ``charset_fallback``. Call it when profiles are loaded, to refuse them."""
     out: list[PartnerConfigError] = []
     if not codec_exists(partner.parsing.charset_fallback):
-        out.append(PartnerConfigError(
-            f"partner {partner.id}: parsing.charset_fallback {partner.parsing.charset_fallback!r} is not an encoding"
-        ))
+        out.append(
+            PartnerConfigError(
+                f"partner {partner.id}: parsing.charset_fallback "
+                f"{partner.parsing.charset_fallback!r} is not an encoding"
+            )
+        )
     for rule in narrowing_rules(partner):
         for name in _directories(partner, rule.message):
             for problem in check_rules([rule], load_directory(name)):

@@ -129,6 +129,16 @@ class AmqpTransport:
         self._consumers: list[tuple[AbstractQueue, str]] = []
         self._inflight: set[asyncio.Task[None]] = set()
 
+    @property
+    def connected(self) -> bool:
+        """Whether the connection to the broker is up (it reconnects by itself when it is not)."""
+        return (
+            self.connection is not None
+            and not self.connection.is_closed
+            and self._publish_channel is not None
+            and not self._publish_channel.is_closed
+        )
+
     async def start(self) -> None:
         if self.connection is not None:
             return
@@ -194,6 +204,7 @@ class AmqpTransport:
         try:
             target = self._exchanges.get(exchange) if exchange else self._publish_channel.default_exchange
             if target is None:
+                await self._check_exchange(exchange)
                 target = await self._publish_channel.get_exchange(exchange, ensure=False)
                 self._exchanges[exchange] = target
             await target.publish(_message(envelope), routing_key=key, mandatory=True, timeout=30)
@@ -207,6 +218,19 @@ class AmqpTransport:
             raise BrokerUnavailableError(
                 f"publish to {exchange!r} not confirmed: {type(exc).__name__}: {exc}"
             ) from None
+
+    async def _check_exchange(self, name: str) -> None:
+        """An exchange outside the topology (a partner channel's) must exist: a publish to a missing one would
+        close the shared publishing channel. Checked once, on a channel of its own."""
+        assert self.connection is not None
+        channel = await self.connection.channel()
+        try:
+            await channel.declare_exchange(name, passive=True)
+        except aio_pika.exceptions.ChannelClosed:
+            raise DeliveryError(f"there is no exchange {name!r} on the broker") from None
+        finally:
+            with contextlib.suppress(*_PUBLISH_ERRORS):
+                await channel.close()
 
     async def consume(self, queue: str, handler: Handler, *, prefetch: int) -> None:
         assert self.connection is not None, "start() first"

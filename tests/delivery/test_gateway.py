@@ -1,0 +1,136 @@
+"""The assembled gateway on its embedded defaults: HTTP inbound, duplicates per partner policy, replay and retry."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from b2b_gateway.api import create_app
+from b2b_gateway.runtime import Gateway, open_operations
+from b2b_gateway.store import MessageFilter
+from tests.delivery.conftest import invoice_broken, order, settings_for
+
+TOKEN = "inbound-test-token-123"
+
+
+def _partners(root: Path) -> None:
+    for pid, policy in (("ACME", "reject"), ("LAXCO", "ignore"), ("REPEAT", "accept")):
+        folder = root / "mappings" / pid
+        folder.mkdir(parents=True)
+        (folder / "partner.yaml").write_text(
+            f"id: {pid}\nduplicates: {policy}\nidentifiers:\n  - value: GLN-{pid}\n    kind: gln\n"
+        )
+
+
+@pytest.fixture
+async def gateway(tmp_path: Path) -> AsyncIterator[Gateway]:
+    _partners(tmp_path)
+    tokens = tmp_path / "tokens"
+    tokens.write_text(f"{TOKEN}\nacme-only-token-456 ACME\n")
+    settings = settings_for(tmp_path, http={"enabled": True, "port": 0, "inbound_tokens_file": tokens})
+    gw = Gateway(settings, app_factory=create_app)
+    await gw.start()
+    gw.start_background()
+    yield gw
+    await gw.stop()
+
+
+async def _post(gw: Gateway, body: bytes, token: str = TOKEN, **headers: str) -> httpx.Response:
+    assert gw.http is not None
+    async with httpx.AsyncClient(base_url=gw.http.url) as client:
+        return await client.post(
+            "/api/v1/documents", content=body, headers={"Authorization": f"Bearer {token}", **headers}
+        )
+
+
+async def _erp_files(gw: Gateway, count: int) -> list[dict[str, Any]]:
+    folder = gw.settings.erp_outbox
+    for _ in range(1000):
+        files = sorted(folder.glob("*.json")) if folder.exists() else []
+        if len(files) >= count:
+            return [json.loads(f.read_text()) for f in files]
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"expected {count} file(s) in {folder}")
+
+
+async def test_posting_a_document_answers_with_its_outcome(gateway: Gateway) -> None:
+    ok = await _post(gateway, order("PO-100"), **{"X-B2B-Partner": "ACME"})
+    assert ok.status_code == 200, ok.text
+    body = ok.json()
+    assert body["state"] in ("routed", "delivered") and body["partner"] == "ACME" and body["business_key"] == "PO-100"
+    (erp,) = await _erp_files(gateway, 1)
+    assert erp["document_number"] == "PO-100"
+    bad = await _post(gateway, invoice_broken())
+    assert bad.status_code == 422 and bad.json()["errors"][0]["code"] == "BR-CO-15"
+    assert (await _post(gateway, order("PO-101"), token="wrong")).status_code == 401
+    scoped = await _post(gateway, order("PO-102"), token="acme-only-token-456", **{"X-B2B-Partner": "LAXCO"})
+    assert scoped.status_code == 403
+
+
+async def test_the_same_idempotency_key_is_the_same_message(gateway: Gateway) -> None:
+    first = await _post(gateway, order("PO-200"), **{"Idempotency-Key": "client-key-1"})
+    again = await _post(gateway, order("PO-200"), **{"Idempotency-Key": "client-key-1"})
+    assert first.json()["id"] == again.json()["id"] and again.status_code == 200
+    assert len(await _erp_files(gateway, 1)) == 1
+
+
+async def test_duplicates_follow_the_partners_policy(gateway: Gateway) -> None:
+    assert (await _post(gateway, order("PO-300"), **{"X-B2B-Partner": "ACME"})).status_code == 200
+    dup = await _post(gateway, order("PO-300"), **{"X-B2B-Partner": "ACME"})
+    assert dup.status_code == 409
+    error = dup.json()["errors"][0]
+    assert error["code"] == "DUPLICATE" and error["ack"]["contrl"] == "26" and dup.json()["state"] == "duplicate"
+
+    assert (await _post(gateway, order("PO-301"), **{"X-B2B-Partner": "LAXCO"})).status_code == 200
+    quiet = await _post(gateway, order("PO-301"), **{"X-B2B-Partner": "LAXCO"})
+    assert quiet.status_code == 200 and quiet.json()["state"] == "duplicate"
+    assert quiet.json()["errors"][0]["severity"] == "warning"
+
+    assert (await _post(gateway, order("PO-302"), **{"X-B2B-Partner": "REPEAT"})).status_code == 200
+    again = await _post(gateway, order("PO-302"), **{"X-B2B-Partner": "REPEAT"})
+    assert again.status_code == 200 and again.json()["state"] in ("routed", "delivered")
+    docs = await _erp_files(gateway, 4)  # accepted twice: two messages, two idempotency keys
+    assert sorted(d["document_number"] for d in docs) == ["PO-300", "PO-301", "PO-302", "PO-302"]
+
+
+async def test_a_resend_after_a_rejection_is_not_a_duplicate(gateway: Gateway) -> None:
+    broken = json.loads(invoice_broken())
+    r1 = await _post(gateway, json.dumps(broken).encode(), **{"X-B2B-Partner": "ACME"})
+    assert r1.status_code == 422
+    broken["totals"].update(tax_inclusive="177.20", payable="177.20")
+    r2 = await _post(gateway, json.dumps(broken).encode(), **{"X-B2B-Partner": "ACME"})
+    assert r2.status_code == 200, r2.text  # same invoice number, fixed: goes through
+
+
+async def test_replay_processes_the_input_again_as_a_linked_message(gateway: Gateway) -> None:
+    parked = await _post(gateway, order("PO-400"), **{"X-B2B-Partner": "ACME"})
+    original = parked.json()["id"]
+    async with open_operations(gateway.settings) as ops:
+        replay_id = await ops.replay(original, actor="alice")
+    for _ in range(500):
+        found = await gateway.repo.list_messages(MessageFilter(business_key="PO-400"))  # type: ignore[union-attr]
+        if len(found) == 2 and all(f.state == "delivered" for f in found):
+            break
+        await asyncio.sleep(0.01)
+    by_id = {f.id: f for f in found}
+    assert by_id[replay_id].replay_of == original and by_id[replay_id].state == "delivered"
+    events = (await gateway.repo.get(original)).events  # type: ignore[union-attr]
+    assert any(e["stage"] == "replay" and e["actor"] == "alice" and replay_id in e["detail"] for e in events)
+
+
+async def test_health_reports_store_and_transport(gateway: Gateway) -> None:
+    assert await gateway.health() == {"store": True, "transport": True}
+
+
+async def test_dropped_files_run_through_the_embedded_queue(gateway: Gateway) -> None:
+    (gateway.settings.inbox / "order.json").write_bytes(order("PO-500"))
+    (erp,) = await _erp_files(gateway, 1)
+    assert erp["document_number"] == "PO-500"
+    archived = list(gateway.pickup.archive.iterdir())
+    assert len(archived) == 1 and archived[0].name.endswith("-order.json")

@@ -1,0 +1,211 @@
+"""The outbox relay: backoff with jitter, per-partner attempts, circuit breakers, dead letters, attempts audited."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from b2b_gateway.errors import DeliveryRefusedError, EndpointUnavailableError
+from b2b_gateway.partners import Channel, PartnerDirectory, PartnerProfile, RetryPolicy
+from b2b_gateway.pipeline import Message, Output, State
+from b2b_gateway.runtime.delivery import CircuitBreaker, EndpointResolver, SenderRegistry, backoff_delay
+from b2b_gateway.runtime.relay import OutboxRelay
+from b2b_gateway.settings import DeliverySettings
+from b2b_gateway.store import MessageRepository, OutboxItem
+from b2b_gateway.transport import OutboundRequest
+from tests.delivery.conftest import order, settings_for
+
+FAST = RetryPolicy(max_attempts=3, initial_delay_s=0.01, max_delay_s=0.02)
+PARTNERS = PartnerDirectory(
+    [
+        PartnerProfile(id="ACME", retry=FAST, channels=[Channel(kind="http", url="http://acme.invalid/in")]),
+        PartnerProfile(id="NOCHANNEL", retry=FAST),
+    ]
+)
+
+
+class Scripted:
+    """A sender answering from a script of outcomes ('ok', 'down', 'refuse'), then 'ok'."""
+
+    def __init__(self, *script: str) -> None:
+        self.script = list(script)
+        self.calls: list[OutboundRequest] = []
+
+    async def send(self, request: OutboundRequest) -> str:
+        self.calls.append(request)
+        step = self.script.pop(0) if self.script else "ok"
+        if step == "down":
+            raise EndpointUnavailableError("HTTP 500")
+        if step == "refuse":
+            raise DeliveryRefusedError("HTTP 400: bad document")
+        return "HTTP 200"
+
+
+@pytest.fixture
+async def repo(tmp_path: Path) -> AsyncIterator[MessageRepository]:
+    r = await MessageRepository.open(settings_for(tmp_path))
+    yield r
+    await r.close()
+
+
+def _relay(repo: MessageRepository, sender: Scripted, *, threshold: int = 50) -> tuple[OutboxRelay, list[str]]:
+    senders = SenderRegistry()
+    senders.register("http", sender)
+    dead: list[str] = []
+
+    async def on_dead(item: OutboxItem, reason: str) -> None:
+        dead.append(reason)
+
+    settings = DeliverySettings(poll_interval_s=0.01, breaker_threshold=threshold, breaker_cooldown_s=0.05)
+    resolver = EndpointResolver(lambda: PARTNERS, erp_exchange="b2b.erp")
+    return OutboxRelay(repo, resolver, senders, settings, owner="test", dead_letter=on_dead), dead
+
+
+async def _enqueue(repo: MessageRepository, relay: OutboxRelay, destination: str = "partner:ACME") -> Message:
+    m = Message(raw=order("PO-1"), channel="test", partner_id="ACME", document_type="order", business_key="PO-1")
+    m.record("receive", "ok")
+    m.state = State.ROUTED
+    m.outputs.append(Output(destination=destination, payload=b'{"order": 1}', format="canonical-json"))
+    relay.submit((await repo.save_and_enqueue(m, owner="test", lease_s=30)).items)
+    return m
+
+
+async def _settle(relay: OutboxRelay, repo: MessageRepository) -> None:
+    for _ in range(500):
+        await relay.drain()
+        if (await repo.outbox_counts())["pending"] == 0:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the outbox did not settle")
+
+
+def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
+    policy = RetryPolicy(initial_delay_s=1, max_delay_s=30)
+    rng = random.Random(7)
+    for attempt, ceiling in [(1, 1), (2, 2), (3, 4), (5, 16), (9, 30)]:
+        values = [backoff_delay(attempt, policy, rng) for _ in range(50)]
+        assert all(ceiling / 2 <= v <= ceiling for v in values) and len(set(values)) > 1
+
+
+def test_circuit_breaker_opens_probes_and_closes() -> None:
+    now = [0.0]
+    b = CircuitBreaker(threshold=3, cooldown_s=10, clock=lambda: now[0])
+    for _ in range(3):
+        assert b.allow()
+        b.failure()
+    assert b.is_open and not b.allow()
+    now[0] = 11
+    assert b.allow() and not b.allow()  # one probe at a time
+    b.failure()
+    assert b.is_open and not b.allow()
+    now[0] = 22
+    assert b.allow()
+    b.success()
+    assert not b.is_open and b.allow()
+
+
+async def test_delivered_first_time_with_the_idempotency_key(repo: MessageRepository) -> None:
+    sender = Scripted()
+    relay, _ = _relay(repo, sender)
+    m = await _enqueue(repo, relay)
+    await _settle(relay, repo)
+    (call,) = sender.calls
+    assert (
+        call.endpoint.address == "http://acme.invalid/in"
+        and call.standard_headers()["idempotency-key"] == call.idempotency_key
+    )
+    detail = await repo.get(m.id)
+    assert detail.summary.state == "delivered" and detail.outputs[0]["state"] == "delivered"
+    assert [e["detail"] for e in detail.events if e["stage"] == "deliver"][-1].endswith("attempt 1: HTTP 200")
+
+
+async def test_transient_failures_are_retried_then_delivered(repo: MessageRepository) -> None:
+    relay, _ = _relay(repo, Scripted("down", "down"))
+    seen: list[str] = []
+    relay.observers.append(lambda outcome: seen.append(outcome.verdict))
+    m = await _enqueue(repo, relay)
+    await _settle(relay, repo)
+    detail = await repo.get(m.id)
+    attempts = [
+        e for e in detail.events if e["stage"] == "deliver" and e["actor"] == "gateway" and "attempt" in e["detail"]
+    ]
+    assert [e["outcome"] for e in attempts] == ["error", "error", "ok"]
+    assert seen == ["retry", "retry", "delivered"]
+    assert detail.summary.state == "delivered"
+
+
+async def test_after_the_partners_attempts_the_output_is_dead_lettered_with_the_reason(repo: MessageRepository) -> None:
+    relay, dead = _relay(repo, Scripted("down", "down", "down", "down"))
+    m = await _enqueue(repo, relay)
+    await _settle(relay, repo)
+    detail = await repo.get(m.id)
+    assert detail.summary.state == "failed" and detail.outputs[0]["state"] == "dead"
+    assert detail.outputs[0]["attempts"] == 3 and "HTTP 500" in detail.outputs[0]["last_error"]
+    assert detail.errors[-1]["message"].startswith("dead-lettered after 3 attempt(s) to partner:ACME")
+    assert dead == ["[ENDPOINT_UNAVAILABLE] HTTP 500"]
+    assert await repo.retry([m.id], actor="alice") == 1  # an operator retries: delivered this time
+    await _settle(relay, repo)
+    again = await repo.get(m.id)
+    assert again.summary.state == "delivered"
+    assert any(e["stage"] == "retry" and e["actor"] == "alice" for e in again.events)
+
+
+async def test_a_refusal_is_dead_lettered_at_once(repo: MessageRepository) -> None:
+    relay, dead = _relay(repo, Scripted("refuse"))
+    m = await _enqueue(repo, relay)
+    await _settle(relay, repo)
+    detail = await repo.get(m.id)
+    assert detail.outputs[0]["attempts"] == 1 and detail.outputs[0]["state"] == "dead"
+    assert "HTTP 400" in dead[0]
+
+
+async def test_an_open_breaker_puts_deliveries_off_without_spending_attempts(repo: MessageRepository) -> None:
+    sender = Scripted("down", "down")
+    relay, _ = _relay(repo, sender, threshold=2)
+    msgs = [await _enqueue(repo, relay)]
+    for _ in range(500):  # the first output fails twice: the endpoint's breaker opens
+        await relay.drain()
+        if len(sender.calls) == 2:
+            break
+        await asyncio.sleep(0.01)
+    (breaker,) = relay.breakers.values()
+    assert breaker.is_open
+    for i in range(4):
+        extra = Message(raw=order(f"PO-x{i}"), channel="t", partner_id="ACME", document_type="order")
+        extra.record("receive", "ok")
+        extra.state = State.ROUTED
+        extra.outputs.append(Output(destination="partner:ACME", payload=f"{i}".encode(), format="canonical-json"))
+        msgs.append(extra)
+        relay.submit((await repo.save_and_enqueue(extra, owner="test", lease_s=30)).items)
+    await relay.drain()
+    assert len(sender.calls) == 2  # put off, not tried
+    for m in msgs[1:]:
+        assert (await repo.get(m.id)).outputs[0]["attempts"] == 0
+    await _settle(relay, repo)  # after the cool-down one probe goes through, then the rest
+    states = [(await repo.get(m.id)).summary.state for m in msgs]
+    assert states == ["delivered"] * len(msgs) and len(sender.calls) == 2 + len(msgs)
+
+
+async def test_a_destination_that_leads_nowhere_ends_dead_lettered(repo: MessageRepository) -> None:
+    relay, dead = _relay(repo, Scripted())
+    m = await _enqueue(repo, relay, destination="partner:NOCHANNEL")
+    await _settle(relay, repo)
+    assert (await repo.get(m.id)).outputs[0]["state"] == "dead"
+    assert "has no channel" in dead[0]
+
+
+async def test_entries_of_a_dead_process_are_taken_over(repo: MessageRepository) -> None:
+    sender = Scripted()
+    relay, _ = _relay(repo, sender)
+    m = Message(raw=order("PO-9"), channel="t", partner_id="ACME", document_type="order")
+    m.record("receive", "ok")
+    m.state = State.ROUTED
+    m.outputs.append(Output(destination="partner:ACME", payload=b"x", format="canonical-json"))
+    await repo.save_and_enqueue(m, owner="a-process-that-died", lease_s=0.01)  # never handed to our relay
+    await asyncio.sleep(0.05)
+    await _settle(relay, repo)
+    assert len(sender.calls) == 1 and (await repo.get(m.id)).summary.state == "delivered"
