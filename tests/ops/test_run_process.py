@@ -102,6 +102,7 @@ def test_health_metrics_api_and_dashboard_of_a_running_gateway(gateway: tuple[st
         labels = {"direction": "inbound", "document_type": "order", "status": "routed"}
         assert metric(text, "b2b_messages_total", **labels) == 1  # handed to the outbox relay …
         assert metric(text, "b2b_outbox_entries", state="delivered") == 1  # … which delivered it
+        assert metric(text, "b2b_delivery_attempts_total", destination="erp", verdict="delivered") == 1
         assert metric(text, "b2b_stage_duration_seconds_count", stage="map", direction="inbound") >= 1
         queues = client.get("/api/v1/queues", headers=bearer).json()
         assert "b2b.in.gateway" in {q["name"] for q in queues}

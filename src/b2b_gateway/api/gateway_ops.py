@@ -56,7 +56,10 @@ class TransportQueues:
         ]
 
     async def ping(self) -> None:
-        await self._transport().depths()
+        """Raise unless the gateway's transport is connected (the gateway's own health check)."""
+        health = await self.gateway.health()
+        if not health.get("transport"):
+            raise BrokerUnavailableError("the gateway's queue transport is not connected")
 
 
 @dataclass
@@ -105,6 +108,8 @@ def attach_operations(gateway: Gateway, stop: asyncio.Event) -> OpsHandle:
             metrics=handle.metrics,
             queues=TransportQueues(gateway),
         )
+        if gateway.relay is not None:
+            gateway.relay.observers.append(handle.metrics.observe_delivery)
         handle.tasks.append(asyncio.get_running_loop().create_task(ops.run_alerts(stop)))
         return build_app(ops, auth, extra=routers)
 

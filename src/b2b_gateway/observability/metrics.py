@@ -25,6 +25,7 @@ _DOCUMENT_TYPES = frozenset(
     {"order", "order_response", "order_change", "despatch_advice", "invoice", "credit_note", "status", "contrl", "mdn"}
 )
 _LAST_STAGE = "deliver"
+_DESTINATION_KINDS = frozenset({"erp", "partner", "directory", "dir", "queue", "amqp", "http", "as2"})
 _FINAL = frozenset({"delivered", "rejected", "quarantined", "failed", "duplicate", "cancelled", "parked"})
 
 
@@ -103,6 +104,12 @@ class GatewayMetrics:
             buckets=_STAGE_BUCKETS,
             registry=r,
         )
+        self.delivery_attempts = Counter(
+            "b2b_delivery_attempts",
+            "Outbox delivery attempts by destination kind (erp, partner, directory, queue) and verdict",
+            ["destination", "verdict"],
+            registry=r,
+        )
         self.queue_depth = Gauge("b2b_queue_depth", "Messages waiting in each queue", ["queue"], registry=r)
         self.outbox_pending = Gauge("b2b_outbox_pending", "Outputs in the outbox not yet delivered", registry=r)
         self.outbox = Gauge("b2b_outbox_entries", "Outbox entries by state", ["state"], registry=r)
@@ -146,6 +153,12 @@ class GatewayMetrics:
             self.messages.labels(
                 direction, self.partner_label(message.partner_id), document_label(message.document_type), state
             ).inc()
+
+    def observe_delivery(self, outcome: Any) -> None:
+        """Outbox relay observer: one count per delivery attempt (``delivered``, ``retry`` or ``dead``)."""
+        destination = str(getattr(outcome.item, "destination", "") or "unknown")
+        kind = destination.split(":", 1)[0] if ":" in destination else destination
+        self.delivery_attempts.labels(kind if kind in _DESTINATION_KINDS else "other", str(outcome.verdict)).inc()
 
     def update(self, snapshot: Snapshot) -> None:
         """Set every gauge from ``snapshot`` (label values absent from it are removed)."""
