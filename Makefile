@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run install test lint typecheck unit services bench schemas clean
+.PHONY: run install test lint typecheck unit services bench schemas screenshots clean
 
 run: install
 	$(BIN)/b2b-gateway run
@@ -37,6 +37,9 @@ bench: install services
 
 schemas: install
 	$(BIN)/b2b-gateway schema export
+
+screenshots: install services
+	$(BIN)/python scripts/take_screenshots.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

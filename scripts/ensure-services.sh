@@ -37,6 +37,18 @@ if ! port_open 5432; then
   fi
 fi
 
+# The dashboard's browser tests drive Debian's Chromium (never a downloaded browser build).
+if ! command -v chromium >/dev/null; then
+  if command -v apt-get >/dev/null; then
+    echo "Chromium is missing: installing Debian's chromium package" >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 || true
+  fi
+  if ! command -v chromium >/dev/null; then
+    echo "FATAL: chromium is not installed and could not be installed (the browser tests need /usr/bin/chromium)" >&2
+    exit 1
+  fi
+fi
+
 # RabbitMQ accepts TCP before it accepts AMQP logins; wait until the broker is really ready.
 if command -v rabbitmqctl >/dev/null; then
   for _ in $(seq 1 60); do
@@ -44,4 +56,4 @@ if command -v rabbitmqctl >/dev/null; then
     sleep 1
   done
 fi
-echo "services ready: RabbitMQ 127.0.0.1:5672, PostgreSQL 127.0.0.1:5432" >&2
+echo "services ready: RabbitMQ 127.0.0.1:5672, PostgreSQL 127.0.0.1:5432, Chromium $(command -v chromium)" >&2

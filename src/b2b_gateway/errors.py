@@ -66,12 +66,15 @@ The tree (a test keeps this drawing equal to the classes below)::
     │   ├── DecryptionError
     │   ├── DecompressionError
     │   ├── UnsupportedAlgorithmError
-    │   └── AuthenticationError
+    │   ├── AuthenticationError
+    │   └── PermissionDeniedError
     ├── RoutingError
     │   └── UnroutableError
     ├── DeliveryRefusedError
     ├── AcknowledgmentOverdueError
     ├── NotFoundError
+    ├── OperationError
+    │   └── ActionNotAllowedError
     └── TransientError
         ├── StoreUnavailableError
         ├── BrokerUnavailableError
@@ -89,6 +92,7 @@ from typing import Any, ClassVar, Literal
 __all__ = [
     "Ack",
     "AcknowledgmentOverdueError",
+    "ActionNotAllowedError",
     "AuthenticationError",
     "BrokerTopologyError",
     "BrokerUnavailableError",
@@ -126,9 +130,11 @@ __all__ = [
     "MissingError",
     "NotFoundError",
     "OfficialSchemaError",
+    "OperationError",
     "PartnerConfigError",
     "PartnerError",
     "PartnerRejectedError",
+    "PermissionDeniedError",
     "RepresentationError",
     "RoutingConfigError",
     "RoutingError",
@@ -721,6 +727,13 @@ class AuthenticationError(SecurityError):
     ack = Ack(contrl=None, mdn="error: authentication-failed", http=401)
 
 
+class PermissionDeniedError(SecurityError):
+    """The caller is authenticated but their role does not allow this (or the CSRF token is missing)."""
+
+    code = "FORBIDDEN"
+    ack = Ack(contrl=None, mdn="error: authentication-failed", http=403)
+
+
 # --- routing --------------------------------------------------------------------------------------
 
 
@@ -760,6 +773,23 @@ class NotFoundError(GatewayError):
 
     code = "NOT_FOUND"
     ack = Ack(contrl=None, mdn=None, http=404)
+
+
+# --- operations -----------------------------------------------------------------------------------
+
+
+class OperationError(GatewayError):
+    """An operator's request (API, dashboard, command line) cannot be carried out as asked."""
+
+    code = "OPERATION"
+    ack = Ack(contrl=None, mdn=None, http=400)
+
+
+class ActionNotAllowedError(OperationError):
+    """The action does not apply to the message in its current state (e.g. releasing one not quarantined)."""
+
+    code = "ACTION_NOT_ALLOWED"
+    ack = Ack(contrl=None, mdn=None, http=409)
 
 
 # --- transient ------------------------------------------------------------------------------------

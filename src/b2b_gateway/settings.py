@@ -26,6 +26,7 @@ from b2b_gateway.errors import Location, SettingsError
 
 __all__ = [
     "DEFAULT_MAX_DOCUMENT_BYTES",
+    "AlertSettings",
     "AmqpSettings",
     "DeliverySettings",
     "DirectorySettings",
@@ -36,6 +37,7 @@ __all__ = [
     "SecuritySettings",
     "Settings",
     "StoreSettings",
+    "TracingSettings",
     "load_settings",
     "read_secret",
 ]
@@ -178,6 +180,9 @@ class SecuritySettings(_Section):
     api_token: SecretStr | None = None
     api_token_file: Path | None = None
     session_secret: SecretStr | None = None
+    session_secret_file: Path | None = None
+    session_max_age_s: int = Field(default=8 * 3600, description="Dashboard sessions expire after this long")
+    users_file: Path | None = Field(default=None, description="Dashboard users (default data_dir/users.json)")
     cert_warning_days: int = 30
     signing_key: str | None = Field(
         default=None, description="Which of our keys (a name in certs/) signs when the partner profile does not say"
@@ -186,6 +191,26 @@ class SecuritySettings(_Section):
     def passphrase(self) -> bytes | None:
         value = read_secret(self.key_passphrase, self.key_passphrase_file)
         return value.encode() if value is not None else None
+
+
+class AlertSettings(_Section):
+    """Operational alerts: a log event and a metric always, a webhook POST when a URL is set."""
+
+    webhook_url: SecretStr | None = Field(default=None, description="POST each alert as JSON here (may hold a token)")
+    webhook_url_file: Path | None = None
+    interval_s: float = Field(default=60.0, description="How often the alert checks run")
+    dead_letter_growth: int = Field(default=1, description="Alert when dead letters grew by this many since last check")
+    ack_deadline_minutes: int = Field(
+        default=240, description="Default acknowledgment deadline for partners whose profile sets none"
+    )
+
+
+class TracingSettings(_Section):
+    """OpenTelemetry tracing (needs the ``tracing`` extra): one trace per document across stages and queues."""
+
+    enabled: bool = False
+    service_name: str = "b2b-gateway"
+    exporter: Literal["console", "memory", "none"] = "console"
 
 
 class Settings(BaseSettings):
@@ -206,6 +231,8 @@ class Settings(BaseSettings):
     logging: LoggingSettings = LoggingSettings()
     limits: LimitSettings = LimitSettings()
     security: SecuritySettings = SecuritySettings()
+    alerts: AlertSettings = AlertSettings()
+    tracing: TracingSettings = TracingSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -226,6 +253,10 @@ class Settings(BaseSettings):
     @property
     def erp_outbox(self) -> Path:
         return self.directories.erp_outbox or self.paths.data_dir / "erp"
+
+    @property
+    def users_file(self) -> Path:
+        return self.security.users_file or self.paths.data_dir / "users.json"
 
 
 def read_secret(value: SecretStr | None, path: Path | None) -> str | None:

@@ -67,6 +67,7 @@ def settings_of(ctx: typer.Context) -> Settings:
 
 def _register() -> None:
     from b2b_gateway.cli import (
+        bulk,
         certs,
         db,
         doctor,
@@ -79,6 +80,8 @@ def _register() -> None:
         schema,
         schemas,
         signing,
+        status,
+        users,
     )
 
     app.command("translate")(documents.translate)
@@ -93,8 +96,11 @@ def _register() -> None:
     app.add_typer(partners.app, name="partners")
     app.add_typer(mappings.app, name="mappings")
     app.add_typer(messages.app, name="messages")
+    messages.app.command("replay-matching")(bulk.replay_matching)
     app.command("queues")(queues.queues)
     app.add_typer(db.app, name="db")
+    app.add_typer(users.app, name="users")
+    app.command("status")(status.status)
 
 
 _register()

@@ -23,6 +23,7 @@ def run(
     JSON in ./var/erp/. With B2B_AMQP__URL set, it works on RabbitMQ."""
     from b2b_gateway.api.app import create_app
     from b2b_gateway.api.edges import attach_edges
+    from b2b_gateway.api.gateway_ops import attach_operations
     from b2b_gateway.runtime.gateway import Gateway
 
     settings = settings_of(ctx)
@@ -47,7 +48,12 @@ def run(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await gateway.serve(stop)
+        ops = attach_operations(gateway, stop)  # metrics, API, dashboard, alerts
+        try:
+            await gateway.serve(stop)
+        finally:
+            stop.set()
+            await ops.close()
 
     try:
         asyncio.run(main())

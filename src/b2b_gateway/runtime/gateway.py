@@ -115,7 +115,8 @@ class Gateway:
         self.conversations: Conversations | None = None
         """Timelines per order and the acknowledgment deadlines (once started)."""
         self.inbound_stages: tuple[Stage, ...] = ()
-        """The inbound pipeline's stages (once started; replays run through the same)."""
+        self.outbound_stages: tuple[Stage, ...] = ()
+        """The pipeline's stages each way (once started; replays run through the same)."""
         self.embedded = settings.amqp.url is None if embedded is None else embedded
         self.topology = Topology.from_settings(settings.amqp)
         self.owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{new_id()[-8:]}"
@@ -182,9 +183,12 @@ class Gateway:
         complete_context(ctx, s, repo, self.certs)
         report_certificates(self.certs, s)
         talk = ConversationStore(repo)
-        self.conversations = Conversations(talk, lambda: self.partners)
+        self.conversations = Conversations(
+            talk, lambda: self.partners, default_deadline_minutes=s.alerts.ack_deadline_minutes
+        )
         self.inbound_stages = inbound_stages(repo, talk, unwrap=ctx.verifier is not None)
-        pipeline = Pipeline(ctx, inbound=self.inbound_stages, outbound=outbound_stages(talk))
+        self.outbound_stages = outbound_stages(talk)
+        pipeline = Pipeline(ctx, inbound=self.inbound_stages, outbound=self.outbound_stages)
         self.worker = worker = InboundWorker(pipeline, node=self.owner, on_done=self._done)
         self.as2.submit = lambda make: worker.run(make, hold=False)
         self.as2.state_of, self.as2.record = talk.state_of, talk.record_acknowledgments

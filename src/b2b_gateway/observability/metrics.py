@@ -1,0 +1,192 @@
+"""Prometheus metrics, one registry per :class:`GatewayMetrics` (no process-global state).
+
+Counters and histograms are fed by the pipeline through :meth:`GatewayMetrics.observe` (an
+``EventObserver`` for ``PipelineContext.observers``); gauges (queue depths, outbox, dead letters,
+unacknowledged documents, certificate expiry) are set from a :class:`Snapshot` just before each
+scrape. Labels are low-cardinality: partners outside the configured set become ``other``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+__all__ = ["CONTENT_TYPE", "GatewayMetrics", "Snapshot"]
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+_STAGE_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+_DOCUMENT_TYPES = frozenset(
+    {"order", "order_response", "order_change", "despatch_advice", "invoice", "credit_note", "status", "contrl", "mdn"}
+)
+_LAST_STAGE = "deliver"
+_DESTINATION_KINDS = frozenset({"erp", "partner", "directory", "dir", "queue", "amqp", "http", "as2"})
+_FINAL = frozenset({"delivered", "rejected", "quarantined", "failed", "duplicate", "cancelled", "parked"})
+
+
+class _Event(Protocol):
+    @property
+    def stage(self) -> str: ...
+    @property
+    def at(self) -> dt.datetime: ...
+
+
+class _Message(Protocol):
+    """What the observer reads of a pipeline message (kept structural: observability imports nothing)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def direction(self) -> Any: ...
+    @property
+    def partner_id(self) -> str | None: ...
+    @property
+    def document_type(self) -> str | None: ...
+    @property
+    def received_at(self) -> dt.datetime: ...
+    @property
+    def state(self) -> Any: ...
+    @property
+    def events(self) -> list[Any]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The gauges' values at one moment, read from the store, the broker and the certificate store."""
+
+    queue_depths: Mapping[str, int] = field(default_factory=dict)
+    outbox_pending: int = 0
+    outbox: Mapping[str, int] = field(default_factory=dict)
+    """Outbox entries per state (pending, delivered, dead)."""
+    dead_lettered: int = 0
+    unacknowledged: Mapping[str, int] = field(default_factory=dict)
+    """Overdue unacknowledged documents per partner."""
+    certificate_expiry: Mapping[str, float] = field(default_factory=dict)
+    """Certificate name -> ``notAfter`` as a Unix timestamp."""
+    messages_by_state: Mapping[str, int] = field(default_factory=dict)
+
+
+class GatewayMetrics:
+    """The gateway's metrics in their own :class:`CollectorRegistry`.
+
+    Args:
+        version: the package version, exported as ``b2b_build_info``.
+        partners: the configured partner ids; any other value is labelled ``other``.
+        registry: a registry to use (a fresh one by default).
+    """
+
+    def __init__(
+        self,
+        version: str,
+        *,
+        partners: Collection[str] | Callable[[], Collection[str]] = (),
+        registry: CollectorRegistry | None = None,
+    ) -> None:
+        self.registry = registry or CollectorRegistry(auto_describe=True)
+        self._partners = partners
+        self._counted: OrderedDict[str, None] = OrderedDict()
+        r = self.registry
+        self.messages = Counter(
+            "b2b_messages",
+            "Messages out of the pipeline, by the state they left it in (routed: handed to the outbox relay)",
+            ["direction", "partner", "document_type", "status"],
+            registry=r,
+        )
+        self.stage_duration = Histogram(
+            "b2b_stage_duration_seconds",
+            "Time spent in each pipeline stage",
+            ["direction", "stage"],
+            buckets=_STAGE_BUCKETS,
+            registry=r,
+        )
+        self.delivery_attempts = Counter(
+            "b2b_delivery_attempts",
+            "Outbox delivery attempts by destination kind (erp, partner, directory, queue) and verdict",
+            ["destination", "verdict"],
+            registry=r,
+        )
+        self.queue_depth = Gauge("b2b_queue_depth", "Messages waiting in each queue", ["queue"], registry=r)
+        self.outbox_pending = Gauge("b2b_outbox_pending", "Outputs in the outbox not yet delivered", registry=r)
+        self.outbox = Gauge("b2b_outbox_entries", "Outbox entries by state", ["state"], registry=r)
+        self.dead_lettered = Gauge("b2b_dead_lettered", "Messages in the dead-letter queue", registry=r)
+        self.unacknowledged = Gauge(
+            "b2b_unacknowledged_documents", "Sent documents past their acknowledgment deadline", ["partner"], registry=r
+        )
+        self.cert_expiry = Gauge(
+            "b2b_certificate_expiry_timestamp_seconds", "When each certificate expires", ["certificate"], registry=r
+        )
+        self.by_state = Gauge("b2b_messages_in_state", "Stored messages per state", ["state"], registry=r)
+        self.alerts = Counter("b2b_alerts", "Alerts raised", ["kind"], registry=r)
+        self.alerts_active = Gauge("b2b_alerts_active", "Alert conditions holding now", ["kind"], registry=r)
+        self.webhook_failures = Counter("b2b_alert_webhook_failures", "Alert webhook POSTs that failed", registry=r)
+        Info("b2b_build", "The running gateway build", registry=r).info({"version": version})
+
+    def partner_label(self, partner: str | None) -> str:
+        """``partner`` when it is a configured partner, ``unknown`` when absent, ``other`` otherwise."""
+        if not partner:
+            return "unknown"
+        known = self._partners() if callable(self._partners) else self._partners
+        return partner if partner in known else "other"
+
+    def observe(self, message: _Message, event: _Event) -> None:
+        """Pipeline observer: one stage duration per event, one count per message leaving the pipeline.
+
+        A message leaves the pipeline in a final state (delivered, rejected, quarantined …) or, handed to
+        the outbox relay after the ``deliver`` stage, as ``routed``: its delivery shows in the outbox gauges.
+        """
+        direction = str(getattr(message.direction, "value", message.direction))
+        events = message.events
+        index = next((i for i in range(len(events) - 1, -1, -1) if events[i] is event), -1)
+        start = events[index - 1].at if index > 0 else message.received_at
+        self.stage_duration.labels(direction, event.stage).observe(max(0.0, (event.at - start).total_seconds()))
+        state = str(getattr(message.state, "value", message.state))
+        done = state in _FINAL or event.stage == _LAST_STAGE
+        if done and event is events[-1] and message.id not in self._counted:
+            self._counted[message.id] = None
+            if len(self._counted) > 100_000:
+                self._counted.popitem(last=False)
+            self.messages.labels(
+                direction, self.partner_label(message.partner_id), document_label(message.document_type), state
+            ).inc()
+
+    def observe_delivery(self, outcome: Any) -> None:
+        """Outbox relay observer: one count per delivery attempt (``delivered``, ``retry`` or ``dead``)."""
+        destination = str(getattr(outcome.item, "destination", "") or "unknown")
+        kind = destination.split(":", 1)[0] if ":" in destination else destination
+        self.delivery_attempts.labels(kind if kind in _DESTINATION_KINDS else "other", str(outcome.verdict)).inc()
+
+    def update(self, snapshot: Snapshot) -> None:
+        """Set every gauge from ``snapshot`` (label values absent from it are removed)."""
+        _set_all(self.queue_depth, snapshot.queue_depths)
+        self.outbox_pending.set(snapshot.outbox_pending)
+        _set_all(self.outbox, snapshot.outbox)
+        self.dead_lettered.set(snapshot.dead_lettered)
+        unacked: dict[str, float] = {}
+        for partner, count in snapshot.unacknowledged.items():
+            label = self.partner_label(partner)
+            unacked[label] = unacked.get(label, 0) + count
+        _set_all(self.unacknowledged, unacked)
+        _set_all(self.cert_expiry, snapshot.certificate_expiry)
+        _set_all(self.by_state, snapshot.messages_by_state)
+
+    def render(self) -> bytes:
+        """The registry in the Prometheus text exposition format."""
+        return generate_latest(self.registry)
+
+
+def document_label(document_type: str | None) -> str:
+    """A known document type as is, ``unknown`` when absent, ``other`` for anything else (bounded labels)."""
+    if not document_type:
+        return "unknown"
+    return document_type if document_type in _DOCUMENT_TYPES else "other"
+
+
+def _set_all(gauge: Gauge, values: Mapping[str, float]) -> None:
+    gauge.clear()
+    for label, value in values.items():
+        gauge.labels(label).set(value)
