@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from b2b_gateway.api.ports import (
     Action,
@@ -122,6 +123,11 @@ class FakeOpsStore:
 
     async def awaiting_ack(self) -> list[AwaitingAck]:
         return list(self.awaiting)
+
+    async def timeline(self, key: str, kind: str = "order") -> dict[str, Any]:
+        rows = await self.conversation(key)
+        entries = [{"message_id": r.id, "milestone": r.document_type, "state": r.state} for r in rows]
+        return {"kind": kind, "key": key, "milestones": {}, "rejected_by_partner": False, "entries": entries}
 
     async def conversation(self, key: str) -> list[MessageRow]:
         found = [m for m in self.messages.values() if m.business_key and key in m.business_key]

@@ -8,6 +8,7 @@ the ERP publishes canonical documents to ``b2b.out`` and reads what the gateway 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copy
 import json
@@ -24,6 +25,7 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 
 from b2b_gateway.api import create_app
 from b2b_gateway.api.edges import attach_edges
+from b2b_gateway.api.gateway_ops import OpsHandle, attach_operations
 from b2b_gateway.runtime import Gateway
 from b2b_gateway.security.files import save_entry
 from b2b_gateway.security.keys import generate_private_key, issue_certificate
@@ -188,6 +190,8 @@ class Scenario:
         self.patches = partners or {}
         self.overrides = settings or {}
         self.gateway: Gateway | None = None
+        self.ops: OpsHandle | None = None
+        self._stop = asyncio.Event()
         self.prefix = f"s{uuid.uuid4().hex[:8]}."
         """Each scenario has exchanges and queues of its own in the shared vhost."""
         self.erp = Erp(amqp_url, self.prefix)
@@ -233,7 +237,8 @@ class Scenario:
         copy_mappings(self.tmp / "mappings", self.patches)
         signing_key(self.tmp / "certs")
         self.gateway = gateway = Gateway(self.settings(), app_factory=create_app)
-        attach_edges(gateway)
+        attach_edges(gateway)  # AS2, as `b2b-gateway run` does
+        self.ops = attach_operations(gateway, self._stop)  # the REST API (conversations), dashboard, alerts
         await gateway.start()
         gateway.start_background()
         await self.erp.start()
@@ -241,8 +246,11 @@ class Scenario:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.erp.close()
+        self._stop.set()
         if self.gateway is not None:
             await self.gateway.stop()
+        if self.ops is not None:
+            await self.ops.close()
 
     @property
     def gw(self) -> Gateway:

@@ -145,6 +145,16 @@ class Operations:
     async def lineage(self, message_id: str) -> list[MessageRow]:
         return await self.store.lineage(message_id)
 
+    async def timeline(self, key: str, kind: str = "order") -> dict[str, Any]:
+        """One order's (or invoice's) conversation, each entry marked when its acknowledgment is awaited or overdue."""
+        view = await self.store.timeline(key, kind)
+        awaiting = {a.message_id: a for a in await self.awaiting()}
+        now = _now()
+        for entry in view["entries"]:
+            found = awaiting.get(entry["message_id"])
+            entry["awaiting_ack"], entry["ack_overdue"] = found is not None, found is not None and found.overdue(now)
+        return view
+
     async def conversation(self, key: str) -> list[MessageRow]:
         """Every document about order (or invoice) number ``key``, oldest first, with its milestone."""
         return await self.store.conversation(key)

@@ -217,6 +217,12 @@ class OpsStore(Protocol):
         """Outbound documents that expect an acknowledgment the partner has not sent yet."""
         ...
 
+    async def timeline(self, key: str, kind: str = "order") -> dict[str, Any]:
+        """The conversation about order (``kind`` ``invoice``: invoice) number ``key`` as the API serves it:
+        ``entries`` (each document with its milestone, state and acknowledgments) and the ``milestones``
+        reached (see :func:`b2b_gateway.runtime.conversations.timeline_view`)."""
+        ...
+
     async def conversation(self, key: str) -> list[MessageRow]:
         """Every document about order (or invoice) number ``key``, sent or received, oldest first, each with
         its ``milestone`` (the store ties an order response, a despatch advice, an invoice and the

@@ -118,6 +118,19 @@ def api_router(ops: Operations, auth: Authenticator) -> APIRouter:
             timeline.append(entry)
         return {"business_key": business_key, "timeline": timeline}
 
+    @router.get("/orders/{number}/timeline", summary="One order's conversation: documents, milestones, acknowledgments")
+    async def order_timeline(number: str, user: Viewer) -> dict[str, Any]:
+        return await ops.timeline(number, "order")
+
+    @router.get("/invoices/{number}/timeline", summary="An invoice and the responses to it, in order")
+    async def invoice_timeline(number: str, user: Viewer) -> dict[str, Any]:
+        return await ops.timeline(number, "invoice")
+
+    @router.get("/acknowledgments/awaiting", summary="Documents sent whose acknowledgment has not come")
+    async def awaiting(user: Viewer) -> list[dict[str, Any]]:
+        now = dt.datetime.now(dt.UTC)
+        return [{**awaiting_dict(a), "overdue": a.overdue(now)} for a in await ops.awaiting()]
+
     @router.get("/partners", summary="The configured partners")
     async def partners(user: Viewer) -> list[dict[str, Any]]:
         return [

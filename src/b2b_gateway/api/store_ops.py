@@ -36,6 +36,7 @@ from b2b_gateway.api.ports import (
 from b2b_gateway.errors import ActionNotAllowedError, NotFoundError
 from b2b_gateway.partners.directory import PartnerDirectory
 from b2b_gateway.pipeline import Message, Pipeline, State
+from b2b_gateway.runtime.conversations import timeline_view
 from b2b_gateway.store.conversations import ConversationStore
 from b2b_gateway.store.queries import MessageFilter, MessageSummary
 from b2b_gateway.store.repository import MessageRepository
@@ -178,6 +179,9 @@ class StoreOps:
             )
             for a in items
         ]
+
+    async def timeline(self, key: str, kind: str = "order") -> dict[str, Any]:
+        return timeline_view(key, kind, await ConversationStore(self.repo).timeline(key, kind))
 
     async def conversation(self, key: str) -> list[MessageRow]:
         """The documents tied to order (or invoice) ``key`` with their milestones; where none is tied (stored

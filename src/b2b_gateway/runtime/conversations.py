@@ -34,7 +34,7 @@ from b2b_gateway.pipeline.message import Message, utcnow
 from b2b_gateway.pipeline.stages import Stage
 from b2b_gateway.store.conversations import Awaiting, BusinessRef, ConversationStore, TimelineEntry
 
-__all__ = ["MILESTONES", "Conversations", "OverdueHook", "correlate_stage", "milestone_of"]
+__all__ = ["MILESTONES", "Conversations", "OverdueHook", "correlate_stage", "milestone_of", "timeline_view"]
 
 log = get_logger("b2b_gateway.conversations")
 
@@ -140,25 +140,14 @@ class Conversations:
         """Called once with each document found overdue (metrics, alert webhooks)."""
 
     async def timeline(self, value: str, kind: str = "order") -> dict[str, Any]:
-        """The conversation about order (or invoice) ``value``: its entries and the milestones reached."""
-        entries = await self.store.timeline(value, kind)
+        """The conversation about order (or invoice) ``value``: see :func:`timeline_view`."""
         awaiting = {a.message_id: a for a in await self.awaiting()}
         now = utcnow()
-        reached = _reached(entries)
-        return {
-            "kind": kind,
-            "key": value,
-            "milestones": {m: m in reached for m in MILESTONES},
-            "rejected_by_partner": any(e.ack_status == "rejected" for e in entries),
-            "entries": [
-                {
-                    **e.to_dict(),
-                    "awaiting_ack": e.message_id in awaiting,
-                    "ack_overdue": e.message_id in awaiting and awaiting[e.message_id].overdue(now),
-                }
-                for e in entries
-            ],
-        }
+        view = timeline_view(value, kind, await self.store.timeline(value, kind))
+        for entry in view["entries"]:
+            found = awaiting.get(entry["message_id"])
+            entry["awaiting_ack"], entry["ack_overdue"] = found is not None, found is not None and found.overdue(now)
+        return view
 
     def deadlines(self) -> dict[str, float]:
         """Minutes to acknowledge, for each partner that acknowledges what it is sent."""
@@ -208,6 +197,18 @@ class Conversations:
                 log.warning("ack.check_failed", error=exc.message)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval_s)
+
+
+def timeline_view(value: str, kind: str, entries: Sequence[TimelineEntry]) -> dict[str, Any]:
+    """A conversation as the API serves it: its entries (oldest first) and which milestones were reached."""
+    reached = _reached(entries)
+    return {
+        "kind": kind,
+        "key": value,
+        "milestones": {m: m in reached for m in MILESTONES},
+        "rejected_by_partner": any(e.ack_status == "rejected" for e in entries),
+        "entries": [e.to_dict() for e in entries],
+    }
 
 
 def _reached(entries: Sequence[TimelineEntry]) -> set[str]:
