@@ -41,8 +41,8 @@ from b2b_gateway.pipeline.message import Message, Output, State, derive_id
 from b2b_gateway.runtime.security import as2_lookup
 from b2b_gateway.security.store import CertStore
 from b2b_gateway.settings import Settings
+from b2b_gateway.store.acknowledgments import AcknowledgmentStore, AckRecord
 from b2b_gateway.store.batch import RESENDABLE
-from b2b_gateway.store.conversations import AckRecord
 from b2b_gateway.transport.as2 import As2Sender
 from b2b_gateway.transport.base import OutboundRequest
 
@@ -102,6 +102,11 @@ class As2Runtime:
         )
         self.outbox_sender = As2OutboxSender(self)
         self.awaited: dict[str, _Awaited] = {}
+
+    def bind(self, submit: Submit, store: AcknowledgmentStore) -> None:
+        """Hand payloads to ``submit`` (the pipeline), look up and record through ``store`` (once started)."""
+        self.submit, self.state_of, self.record = submit, store.state_of, store.record_acknowledgments
+        self.loop = asyncio.get_running_loop()
 
     def _lookup(self, as2_from: str, as2_to: str) -> As2Party | None:
         signing_key = self.sender.security.signing_key

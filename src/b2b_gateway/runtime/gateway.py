@@ -7,21 +7,15 @@ With no broker configured the queue transport is the embedded durable queue in t
 * the inbound and outbound queues are consumed by the pipeline, acknowledged after the store commit;
 * outputs go through the outbox relay to their destinations (the ERP exchange, partner endpoints,
   directories); in the embedded default the ERP queue is written to ``./var/erp`` as canonical JSON;
-* the HTTP server serves the shared app: the inbound document endpoint plus whatever routers other
-  features add to :attr:`Gateway.routers` before :meth:`Gateway.start` (the command line adds the AS2
-  endpoint and the conversation API: :func:`b2b_gateway.api.edges.attach_edges`).
+* the HTTP server serves the shared app: the inbound document endpoint plus the routers added to
+  :attr:`Gateway.routers` before :meth:`Gateway.start` (the command line adds AS2, the API, the dashboard).
 
-Partners come from the :class:`~b2b_gateway.partners.repository.PartnerRepository` (reloaded when their
-files change), our identity from ``mappings/_self.yaml``, keys and certificates from ``certs/``. The
-pipeline acknowledges what partners send (CONTRL/APERAK, references from the store's counters), matches
-what partners acknowledge to what was sent, and keeps every document's place in its conversation
-(:attr:`Gateway.conversations`, which also flags documents whose acknowledgment is overdue). AS2 is
-received by :attr:`Gateway.as2` and sent through the relay's ``as2`` sender.
+Partners come from the reloading partner repository, our identity from ``mappings/_self.yaml``, keys
+from ``certs/``; the pipeline acknowledges what partners send, matches what they acknowledge to what
+was sent and keeps each document's place in its conversation (:attr:`Gateway.conversations`, which
+flags overdue acknowledgments). See :mod:`b2b_gateway.runtime.wiring`.
 
-Example:
-    >>> gateway = Gateway(load_settings())                     # doctest: +SKIP
-    >>> gateway.senders.register("as2", my_as2_sender)          # doctest: +SKIP
-    >>> await gateway.serve(stop_event)                          # doctest: +SKIP
+Example: ``await Gateway(load_settings()).serve(stop_event)``.
 """
 
 from __future__ import annotations
@@ -190,9 +184,7 @@ class Gateway:
         self.outbound_stages = outbound_stages(talk)
         pipeline = Pipeline(ctx, inbound=self.inbound_stages, outbound=self.outbound_stages)
         self.worker = worker = InboundWorker(pipeline, node=self.owner, on_done=self._done)
-        self.as2.submit = lambda make: worker.run(make, hold=False)
-        self.as2.state_of, self.as2.record = talk.state_of, talk.record_acknowledgments
-        self.as2.loop = asyncio.get_running_loop()
+        self.as2.bind(lambda make: worker.run(make, hold=False), talk)
         if consume:
             prefetch = s.amqp.prefetch
             await transport.consume(self.topology.queue_in, worker.handler(Direction.INBOUND), prefetch=prefetch)
