@@ -28,7 +28,9 @@ class Counters:
 
 
 def _message(*refs: str) -> Message:
-    return Message(raw="".join(INTERCHANGE.format(ref=r) for r in refs).encode(), format="edifact", partner_id="MOCKEDI")
+    return Message(
+        raw="".join(INTERCHANGE.format(ref=r) for r in refs).encode(), format="edifact", partner_id="MOCKEDI"
+    )
 
 
 def _acknowledge(acknowledger: CountedAcknowledger, message: Message, contrl: str) -> list[str]:
