@@ -14,6 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from _outputs import write_or_check
 from mockedi.testing import Mock
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,18 +44,7 @@ def main() -> int:
     parser.add_argument("--behaviour", default="accept", help="mock-edi partner behaviour (accept, short-ship …)")
     parser.add_argument("--check", action="store_true", help="fail when the committed samples differ")
     args = parser.parse_args()
-    stale = []
-    for path, data in capture(args.behaviour).items():
-        if args.check:
-            if not path.exists() or path.read_bytes() != data:
-                stale.append(path)
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        print(f"wrote {path.relative_to(ROOT)}")
-    for path in stale:
-        print(f"stale: {path.relative_to(ROOT)}", file=sys.stderr)
-    return 1 if stale else 0
+    return write_or_check(capture(args.behaviour), check=args.check, script="capture_mockedi_samples.py")
 
 
 if __name__ == "__main__":

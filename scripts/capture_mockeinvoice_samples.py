@@ -25,6 +25,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from _outputs import write_or_check
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "mappings" / "MOCKEINVOICE" / "samples"
 ORDER = {
@@ -87,18 +89,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail when the committed samples differ")
     args = parser.parse_args()
-    stale = []
-    for path, data in capture().items():
-        if args.check:
-            if not path.exists() or path.read_bytes() != data:
-                stale.append(path)
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        print(f"wrote {path.relative_to(ROOT)}")
-    for path in stale:
-        print(f"stale: {path.relative_to(ROOT)}", file=sys.stderr)
-    return 1 if stale else 0
+    return write_or_check(capture(), check=args.check, script="capture_mockeinvoice_samples.py")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from _outputs import write_or_check
 from pydantic import BaseModel
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,11 +117,7 @@ def main() -> None:
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
     text = render()
-    if args.check:
-        raise SystemExit(0 if TARGET.exists() and TARGET.read_text(encoding="utf-8") == text else 1)
-    TARGET.parent.mkdir(parents=True, exist_ok=True)
-    TARGET.write_text(text, encoding="utf-8")
-    print(f"wrote {TARGET.relative_to(ROOT)}")
+    raise SystemExit(write_or_check({TARGET: text}, check=args.check, script="generate_canonical_docs.py"))
 
 
 if __name__ == "__main__":

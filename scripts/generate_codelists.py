@@ -18,6 +18,8 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from _outputs import write_or_check
+
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "src" / "b2b_gateway" / "canonical" / "_codelists.py"
 
@@ -99,10 +101,7 @@ def main() -> None:
     parser.add_argument("--check", action="store_true", help="exit 1 if the committed file is stale")
     args = parser.parse_args()
     text = render(args.shared)
-    if args.check:
-        raise SystemExit(0 if TARGET.read_text(encoding="utf-8") == text else 1)
-    TARGET.write_text(text, encoding="utf-8")
-    print(f"wrote {TARGET.relative_to(ROOT)}")
+    raise SystemExit(write_or_check({TARGET: text}, check=args.check, script="generate_codelists.py"))
 
 
 if __name__ == "__main__":

@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
+
+from _outputs import write_or_check
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "schemas" / "edifact"
@@ -230,16 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="Fail when the committed files are stale")
     args = parser.parse_args(argv)
     outputs = build(args.shared)
-    stale = [p for p, text in outputs.items() if not (args.out / p).is_file() or (args.out / p).read_text() != text]
-    if args.check:
-        for path in stale:
-            print(f"stale: {args.out / path}", file=sys.stderr)
-        return 1 if stale else 0
-    for path, text in outputs.items():
-        (args.out / path).parent.mkdir(parents=True, exist_ok=True)
-        (args.out / path).write_text(text, encoding="utf-8")
-    print(f"wrote {len(outputs)} files to {args.out}")
-    return 0
+    files = {args.out / path: text for path, text in outputs.items()}
+    return write_or_check(files, check=args.check, script="generate_edifact_schemas.py")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from _outputs import write_or_check
+
 from b2b_gateway.mapping.spec import mapping_json_schema
 from b2b_gateway.partners.profile import PartnerProfile
 
@@ -44,17 +46,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail when a committed schema is stale")
     args = parser.parse_args()
-    stale = []
-    for path, text in outputs().items():
-        if args.check:
-            if not path.exists() or path.read_text(encoding="utf-8") != text:
-                stale.append(path)
-        else:
-            path.write_text(text, encoding="utf-8")
-            print(f"wrote {path.relative_to(ROOT)}")
-    for path in stale:
-        print(f"{path.relative_to(ROOT)} is stale: run scripts/generate_mapping_schema.py", file=sys.stderr)
-    return 1 if stale else 0
+    return write_or_check(outputs(), check=args.check, script="generate_mapping_schema.py")
 
 
 if __name__ == "__main__":

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
+
+from _outputs import write_or_check
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "src" / "b2b_gateway" / "formats" / "xml" / "ubl_tables.json"
@@ -102,13 +103,7 @@ def main() -> None:
     parser.add_argument("--check", action="store_true", help="exit 1 if the committed file is stale")
     args = parser.parse_args()
     text = build(args.shared)
-    if args.check:
-        if not TARGET.exists() or TARGET.read_text(encoding="utf-8") != text:
-            print(f"{TARGET} is stale: run scripts/generate_ubl_tables.py", file=sys.stderr)
-            raise SystemExit(1)
-        return
-    TARGET.write_text(text, encoding="utf-8")
-    print(f"wrote {TARGET}")
+    raise SystemExit(write_or_check({TARGET: text}, check=args.check, script="generate_ubl_tables.py"))
 
 
 if __name__ == "__main__":
