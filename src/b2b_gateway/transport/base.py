@@ -13,8 +13,9 @@ AS2); the outbox relay picks the sender by the endpoint's kind.
 from __future__ import annotations
 
 import abc
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -32,6 +33,7 @@ __all__ = [
     "QueueDepth",
     "Sender",
     "Transport",
+    "cancel_consumers",
 ]
 
 log = get_logger("b2b_gateway.transport")
@@ -262,3 +264,15 @@ class Sender(Protocol):
     """
 
     async def send(self, request: OutboundRequest) -> str: ...
+
+
+async def cancel_consumers(consumers: list[asyncio.Task[None]], inflight: Collection[asyncio.Task[Any]]) -> None:
+    """Stop consuming: cancel the consumer loops, then let the deliveries in flight finish."""
+    for task in consumers:
+        task.cancel()
+    for task in consumers:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    consumers.clear()
+    if inflight:
+        await asyncio.gather(*inflight, return_exceptions=True)

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from b2b_gateway.errors import BrokerUnavailableError, GatewayError
 from b2b_gateway.observability.logging import get_logger
-from b2b_gateway.transport.base import Delivery, Envelope, Handler, Headers, QueueDepth
+from b2b_gateway.transport.base import Delivery, Envelope, Handler, Headers, QueueDepth, cancel_consumers
 from b2b_gateway.transport.topology import Topology
 
 __all__ = ["EmbeddedTransport", "QueueBackend", "StoredMessage"]
@@ -195,14 +195,7 @@ class EmbeddedTransport:
         return ready == 0 and leased == 0 and not self._inflight
 
     async def stop_consuming(self) -> None:
-        for task in self._consumers:
-            task.cancel()
-        for task in self._consumers:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._consumers = []
-        if self._inflight:
-            await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+        await cancel_consumers(self._consumers, list(self._inflight.values()))
         if self._keeper is not None:
             self._keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -7,11 +7,10 @@ letters land in the ``<queue>.dead`` queue like on RabbitMQ.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 from collections import defaultdict
 
-from b2b_gateway.transport.base import Delivery, Envelope, Handler, Headers, QueueDepth
+from b2b_gateway.transport.base import Delivery, Envelope, Handler, Headers, QueueDepth, cancel_consumers
 from b2b_gateway.transport.topology import Topology
 
 __all__ = ["MemoryDelivery", "MemoryTransport"]
@@ -98,14 +97,7 @@ class MemoryTransport:
         self._consumers.append(asyncio.create_task(loop()))
 
     async def stop_consuming(self) -> None:
-        for task in self._consumers:
-            task.cancel()
-        for task in self._consumers:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._consumers = []
-        if self._inflight:
-            await asyncio.gather(*self._inflight, return_exceptions=True)
+        await cancel_consumers(self._consumers, list(self._inflight))
 
     async def close(self) -> None:
         await self.stop_consuming()
