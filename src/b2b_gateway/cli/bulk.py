@@ -7,7 +7,6 @@ as ``messages replay ID…`` does for named messages.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import getpass
 from collections.abc import Iterator
@@ -18,8 +17,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from b2b_gateway.cli.app import settings_of
-from b2b_gateway.cli.output import err_console, print_errors, print_json
-from b2b_gateway.errors import GatewayError
+from b2b_gateway.cli.output import err_console, print_json, run_command
 from b2b_gateway.runtime.operations import open_operations
 from b2b_gateway.store.queries import MessageFilter
 
@@ -102,11 +100,7 @@ def replay_matching(
                     bar.advance(bar.task_ids[0])
             return done
 
-    try:
-        done = asyncio.run(main())
-    except GatewayError as exc:
-        print_errors([exc])
-        raise typer.Exit(1) from None
+    done = run_command(main())
     if as_json:
         print_json(done)
     else:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 import typer
 
 from b2b_gateway.cli.app import settings_of
-from b2b_gateway.cli.output import print_errors, print_json
-from b2b_gateway.errors import GatewayError
+from b2b_gateway.cli.output import print_json, run_command
 
 __all__ = ["app"]
 
@@ -22,11 +20,7 @@ def upgrade(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Bring the store's schema to this gateway's revision (the gateway also does it at start)."""
     from b2b_gateway.runtime.operations import upgrade_store
 
-    try:
-        before, after = asyncio.run(upgrade_store(settings_of(ctx)))
-    except GatewayError as exc:
-        print_errors([exc])
-        raise typer.Exit(1) from None
+    before, after = run_command(upgrade_store(settings_of(ctx)))
     if as_json:
         print_json({"before": before, "after": after})
     elif before == after:
@@ -40,11 +34,7 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """The store's revision against this gateway's (exit 1 when it needs an upgrade)."""
     from b2b_gateway.runtime.operations import store_revision
 
-    try:
-        current, head = asyncio.run(store_revision(settings_of(ctx)))
-    except GatewayError as exc:
-        print_errors([exc])
-        raise typer.Exit(1) from None
+    current, head = run_command(store_revision(settings_of(ctx)))
     if as_json:
         print_json({"current": current, "head": head, "up_to_date": current == head})
     else:
@@ -66,11 +56,7 @@ def purge(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         finally:
             await gateway.stop()
 
-    try:
-        report = asyncio.run(main())
-    except GatewayError as exc:
-        print_errors([exc])
-        raise typer.Exit(1) from None
+    report = run_command(main())
     if as_json:
         print_json(report)
     else:

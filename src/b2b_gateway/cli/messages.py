@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import getpass
 import re
@@ -15,8 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from b2b_gateway.cli.app import settings_of
-from b2b_gateway.cli.output import print_errors, print_json
-from b2b_gateway.errors import GatewayError
+from b2b_gateway.cli.output import print_json, run_command
 
 if TYPE_CHECKING:  # the store and runtime are imported when a command runs: the CLI starts fast
     from b2b_gateway.store.queries import MessageDetail, MessageSummary
@@ -57,11 +55,6 @@ def _actor(actor: str | None) -> str:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):
         return "cli"
-
-
-def _fail(exc: GatewayError) -> None:
-    print_errors([exc])
-    raise typer.Exit(2 if exc.ack.http == 404 else 1) from None
 
 
 def _state(state: str) -> str:
@@ -127,11 +120,7 @@ def list_(
         async with open_operations(settings_of(ctx), transport=False) as ops:
             return await ops.repo.list_messages(flt)
 
-    try:
-        rows = asyncio.run(main())
-    except GatewayError as exc:
-        _fail(exc)
-        return
+    rows = run_command(main())
     if as_json:
         print_json([r.to_dict() for r in rows])
         return
@@ -205,11 +194,7 @@ def show(
             tree = await ops.repo.lineage(detail.summary.id) if lineage else []
             return detail, payload, tree
 
-    try:
-        detail, payload, tree = asyncio.run(main())
-    except GatewayError as exc:
-        _fail(exc)
-        return
+    detail, payload, tree = run_command(main())
     if payload is not None:
         sys.stdout.buffer.write(payload)
         return
@@ -239,11 +224,7 @@ def retry(
         async with open_operations(settings_of(ctx), transport=False) as ops:
             return await ops.retry(message_ids, actor=_actor(actor))
 
-    try:
-        count = asyncio.run(main())
-    except GatewayError as exc:
-        _fail(exc)
-        return
+    count = run_command(main())
     if as_json:
         print_json({"retried": count})
     else:
@@ -264,11 +245,7 @@ def replay(
         async with open_operations(settings_of(ctx)) as ops:
             return [{"replayed": mid, "as": await ops.replay(mid, actor=_actor(actor))} for mid in message_ids]
 
-    try:
-        done = asyncio.run(main())
-    except GatewayError as exc:
-        _fail(exc)
-        return
+    done = run_command(main())
     if as_json:
         print_json(done)
         return
@@ -291,11 +268,7 @@ def cancel(
         async with open_operations(settings_of(ctx), transport=False) as ops:
             return await ops.cancel(message_ids, actor=_actor(actor), reason=reason)
 
-    try:
-        count = asyncio.run(main())
-    except GatewayError as exc:
-        _fail(exc)
-        return
+    count = run_command(main())
     if as_json:
         print_json({"cancelled": count})
     else:

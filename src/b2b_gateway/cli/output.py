@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Coroutine, Iterable
+from typing import Any, TypeVar
 
+import typer
 from rich.console import Console
 from rich.markup import escape
 
 from b2b_gateway.errors import DocumentRejected, GatewayError
+
+T = TypeVar("T")
 
 __all__ = ["err_console", "flatten", "print_errors", "print_json"]
 
@@ -43,3 +47,12 @@ def print_errors(errors: Iterable[GatewayError], *, as_json: bool = False, sourc
 
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def run_command(work: Coroutine[Any, Any, T]) -> T:
+    """Run a command's async ``work``; a gateway error is printed (never a traceback) and exits 1 (2: not found)."""
+    try:
+        return asyncio.run(work)
+    except GatewayError as exc:
+        print_errors([exc])
+        raise typer.Exit(2 if exc.ack.http == 404 else 1) from None

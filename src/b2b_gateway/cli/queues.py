@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
 import typer
@@ -10,8 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from b2b_gateway.cli.app import settings_of
-from b2b_gateway.cli.output import print_errors, print_json
-from b2b_gateway.errors import GatewayError
+from b2b_gateway.cli.output import print_json, run_command
 
 __all__ = ["queues"]
 
@@ -31,11 +29,7 @@ def queues(
         async with open_operations(settings_of(ctx)) as ops:
             return await ops.queues()
 
-    try:
-        report = asyncio.run(main())
-    except GatewayError as exc:
-        print_errors([exc])
-        raise typer.Exit(1) from None
+    report = run_command(main())
     if as_json:
         print_json(report)
         return
