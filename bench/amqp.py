@@ -7,6 +7,7 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
@@ -115,7 +116,7 @@ async def send(
         channel = await connection.channel(publisher_confirms=True)
         target = await channel.get_exchange(exchange)
         window = asyncio.Semaphore(WINDOW)
-        headers = {"x-b2b-partner": "MOCKEDI"} if exchange.endswith("out") else {}
+        headers: dict[str, Any] = {"x-b2b-partner": "MOCKEDI"} if exchange.endswith("out") else {}
 
         async def one(doc: Doc) -> None:
             async with window:

@@ -13,7 +13,9 @@ class Plan:
     inbound: dict[str, int] = field(default_factory=dict)
     outbound: int = 0
     paced: int = 0
-    """Documents sent at half the maximum rate (the latency case)."""
+    """Documents sent at half the maximum rate (the latency case), at most …"""
+    paced_seconds: float = 30.0
+    """… and no more than this long a stream."""
     two_processes: int = 0
     reader_megabytes: float = 2.0
     reader_rounds: int = 5
@@ -28,10 +30,11 @@ class Plan:
 FULL = Plan(
     mode="full",
     rounds=3,
-    inbound={"orders-10": 1500, "orders-100": 400, "orders-1000": 40, "ubl-invoice": 400},
-    outbound=800,
-    paced=1000,
-    two_processes=1500,
+    inbound={"orders-10": 1000, "orders-100": 300, "orders-1000": 30, "ubl-invoice": 300},
+    outbound=600,
+    paced=600,
+    paced_seconds=60.0,
+    two_processes=1000,
 )
 QUICK = Plan(
     mode="quick",
@@ -39,6 +42,7 @@ QUICK = Plan(
     inbound={"orders-10": 300, "orders-100": 60, "ubl-invoice": 60},
     outbound=150,
     paced=200,
+    paced_seconds=15.0,
     two_processes=300,
     reader_megabytes=1.0,
     reader_rounds=3,
@@ -54,6 +58,7 @@ SMOKE = Plan(
     inbound={"orders-10": 5, "orders-100": 2, "orders-1000": 1, "ubl-invoice": 2},
     outbound=3,
     paced=5,
+    paced_seconds=2.0,
     two_processes=4,
     reader_megabytes=0.05,
     reader_rounds=1,
