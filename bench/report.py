@@ -68,7 +68,11 @@ def rows(results: dict[str, Any]) -> list[Row]:
         out.append(_e2e_row("orders-10, 2 gateway processes", procs["two"]))
     mem = results.get("memory")
     if mem:
-        peak = f"{mem['peak_rss_mb']:,.0f} MB" + (" (stopped)" if mem.get("stopped") else "")
+        peak = f"{mem['peak_rss_mb']:,.0f} MB"
+        if mem.get("stopped"):
+            peak += f" ({mem['stopped']})"
+        elif not mem["completed"]:
+            peak += f" (exit {mem['exit_code']})"
         out.append((
             f"peak RSS, {mem['megabytes']} MB interchange", _f(mem["messages"]), peak, "-", "-", "-", "-",
             f"< {RSS_MB:.0f} MB", _met(bool(mem["completed"]) and mem["peak_rss_mb"] < RSS_MB),
