@@ -17,7 +17,6 @@ from typing import Any
 from bench.documents import big_interchange
 from bench.infra import child_env, cli, prepare_workspace
 
-
 LIMIT_BYTES = 512 * 1024 * 1024
 
 
