@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import re
@@ -31,11 +32,12 @@ class Doc:
     body: bytes
 
 
-def _orders_header() -> list[str]:
+@functools.cache
+def _orders_header() -> tuple[str, ...]:
     text = (SAMPLES / "MOCKBUYER" / "samples" / "orders-in" / "input.edi").read_text(encoding="latin-1")
     segments = [s.strip() for s in text.replace("\n", "").split("'") if s.strip()]
     # UNA, UNB, UNH, BGM … CUX: everything before the first line item.
-    return segments[: next(i for i, s in enumerate(segments) if s.startswith("LIN+"))]
+    return tuple(segments[: next(i for i, s in enumerate(segments) if s.startswith("LIN+"))])
 
 
 def _line(i: int) -> list[str]:
