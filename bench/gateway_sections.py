@@ -15,7 +15,7 @@ async def run_gateway_sections(plan: Plan, store: str = "postgres") -> dict[str,
     """Every gateway section of ``plan`` against one private vhost and database."""
     bench = await GatewayBench(store=store).open()
     try:
-        out: dict[str, Any] = {"store": bench.store_label, "inbound": [], "outbound": []}
+        out: dict[str, Any] = {"store": bench.store_label, "workdir": str(bench.root), "inbound": [], "outbound": []}
         for case in inbound_cases(plan.inbound):
             print(f"   inbound {case.name} × {case.count} …", flush=True)
             out["inbound"].append(await bench.measure(case, plan.rounds))

@@ -63,6 +63,7 @@ def run_memory(megabytes: float, messages: int, *, timeout_s: float, cap_mb: int
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=60)
+        path.unlink(missing_ok=True)
     err = proc.stderr.read().decode(errors="replace")[-500:] if proc.stderr else ""
     return {
         "command": " ".join(["b2b-gateway", *command[3:-1], path.name]),
