@@ -33,7 +33,7 @@ unit: install services
 test: install services lint typecheck unit
 
 bench: install services
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 schemas: install
 	$(BIN)/b2b-gateway schema export

@@ -77,8 +77,8 @@ async def run_relay(url: str, payload: bytes, count: int, *, prefetch: int = 100
         sink_ch = await conn.channel()
         await sink_ch.set_qos(prefetch_count=prefetch)
         sink = await sink_ch.get_queue(dst.name)
-        await src.consume(on_in)
-        await sink.consume(on_out)
+        in_tag = await src.consume(on_in)
+        out_tag = await sink.consume(on_out)
         start = time.perf_counter()
         window = asyncio.Semaphore(500)
 
@@ -93,6 +93,8 @@ async def run_relay(url: str, payload: bytes, count: int, *, prefetch: int = 100
         await asyncio.gather(*(publish(i) for i in range(count)))
         await asyncio.wait_for(done.wait(), timeout=max(120, count / 50))
         elapsed = time.perf_counter() - start
+        await src.cancel(in_tag)
+        await sink.cancel(out_tag)
         await src.delete(if_unused=False, if_empty=False)
         await dst.delete(if_unused=False, if_empty=False)
         return RelayResult(count, elapsed, latencies)

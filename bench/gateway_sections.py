@@ -1,0 +1,72 @@
+"""The sections that need running gateways: inbound, outbound, latency at half load, 1 and 2 processes."""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+from bench import documents
+from bench.amqp import percentile
+from bench.e2e import Case, GatewayBench, inbound_cases
+from bench.plan import Plan
+
+
+async def run_gateway_sections(plan: Plan, store: str = "postgres") -> dict[str, Any]:
+    """Every gateway section of ``plan`` against one private vhost and database."""
+    bench = await GatewayBench(store=store).open()
+    try:
+        out: dict[str, Any] = {"store": bench.store_label, "workdir": str(bench.root), "inbound": [], "outbound": []}
+        for case in inbound_cases(plan.inbound):
+            print(f"   inbound {case.name} × {case.count} …", flush=True)
+            out["inbound"].append(await bench.measure(case, plan.rounds))
+        outbound = Case("outbound-orders", documents.canonical_orders, plan.outbound, outbound=True)
+        print(f"   outbound × {outbound.count} …", flush=True)
+        out["outbound"].append(await bench.measure(outbound, plan.rounds))
+        out["half_load"] = await half_load(bench, plan, out["inbound"][0])
+        out["processes"] = await processes(bench, plan, out["inbound"][0])
+        return out
+    finally:
+        await bench.close()
+
+
+async def half_load(bench: GatewayBench, plan: Plan, burst: dict[str, Any]) -> dict[str, Any]:
+    """10-line ORDERS published at half the burst rate; the latency of each, end to end."""
+    rate = burst["rate_per_s"] / 2
+    count = max(5, min(plan.paced, int(rate * plan.paced_seconds)))
+    case = Case("orders-10", lambda n, t: documents.orders(n, 10, t), count)
+    print(f"   half load: {case.count} at {rate:.0f}/s …", flush=True)
+    timings = [await bench.burst(case, rate=rate) for _ in range(plan.rounds)]
+    return {
+        "case": "orders-10 at half load",
+        "messages": case.count,
+        "rounds": len(timings),
+        "target_rate_per_s": round(rate, 1),
+        "rate_per_s": round(statistics.median(t.rate for t in timings), 1),
+        "p50_ms": round(statistics.median(percentile(t.latencies_ms, 0.5) for t in timings), 1),
+        "p99_ms": round(statistics.median(percentile(t.latencies_ms, 0.99) for t in timings), 1),
+    }
+
+
+async def processes(bench: GatewayBench, plan: Plan, one: dict[str, Any]) -> dict[str, Any]:
+    """10-line ORDERS with one and with two gateway processes on the same queue and store."""
+    case = Case("orders-10", lambda n, t: documents.orders(n, 10, t), plan.two_processes)
+    print(f"   1 process × {case.count} …", flush=True)
+    single = await bench.measure(case, plan.rounds, relay=False)
+    await bench.add_gateway()
+    try:
+        print(f"   2 processes × {case.count} …", flush=True)
+        double = await bench.measure(case, plan.rounds, relay=False)
+    finally:
+        bench.remove_gateway()
+    relay = one["relay_rate_per_s"]
+    return {
+        "case": "orders-10",
+        "messages": case.count,
+        "relay_rate_per_s": relay,
+        "one": _against(single, relay),
+        "two": _against(double, relay),
+    }
+
+
+def _against(result: dict[str, Any], relay: float) -> dict[str, Any]:
+    return {**result, "relay_rate_per_s": relay, "ratio": round(result["rate_per_s"] / relay, 3) if relay else None}

@@ -1,0 +1,51 @@
+"""The benchmark runs end to end in its smallest mode (``python -m bench --smoke``) and writes every section.
+
+Nothing here is timed: the numbers are the benchmark's business (docs/performance.md), this only checks
+that it measures what it should, through real gateways, the real broker and the real database.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+pytestmark = [pytest.mark.slow, pytest.mark.rabbit, pytest.mark.postgres]
+
+
+def test_the_smoke_run_writes_every_section(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    run = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    results = json.loads(out.read_text())
+    assert results["mode"] == "smoke"
+    assert results["reader"]["reader_mb_s"] > 0 and results["reader"]["pydifact_mb_s"] > 0
+
+    gateway = results["gateway"]
+    assert [r["case"] for r in gateway["inbound"]] == ["orders-10", "orders-100", "orders-1000", "ubl-invoice"]
+    assert [r["case"] for r in gateway["outbound"]] == ["outbound-orders"]
+    for case in [*gateway["inbound"], *gateway["outbound"]]:
+        assert case["rate_per_s"] > 0 and case["relay_rate_per_s"] > 0 and case["ratio"] is not None
+    assert gateway["half_load"]["messages"] > 0 and gateway["half_load"]["p99_ms"] > 0
+    assert gateway["processes"]["one"]["rate_per_s"] > 0 and gateway["processes"]["two"]["rate_per_s"] > 0
+
+    memory = results["memory"]
+    assert memory["completed"] and memory["peak_rss_mb"] > 0
+
+    profile = results["profile"]
+    for kind in ("orders-10", "ubl-invoice"):
+        assert {"validate", "map", "check", "sign", "store", "route", "deliver"} <= set(profile[kind]["stages_ms"])
+
+    assert "| case" in run.stdout and ("MET" in run.stdout or "MISSED" in run.stdout)
