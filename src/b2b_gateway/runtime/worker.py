@@ -52,6 +52,7 @@ def message_from_envelope(envelope: Envelope, direction: Direction) -> Message:
         (Headers.FILENAME, "filename"),
         (Headers.PICKUP, "pickup"),
         (Headers.REPLAY_OF, "replay_of"),
+        (Headers.IMPORT, "imported_from"),
     ):
         value = headers.get(header)
         if value:

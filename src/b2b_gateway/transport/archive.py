@@ -80,7 +80,8 @@ def unsafe_name(name: str) -> str | None:
 def ignored(name: str) -> bool:
     """Hidden files and folders, partial downloads, error reports and macOS resource forks."""
     parts = PurePosixPath(name.replace("\\", "/")).parts
-    return any(p.startswith(".") or p == "__MACOSX" for p in parts) or name.endswith(_IGNORED_SUFFIXES)
+    hidden = any((p.startswith(".") and p not in (".", "..")) or p == "__MACOSX" for p in parts)
+    return unsafe_name(name) is None and (hidden or name.endswith(_IGNORED_SUFFIXES))
 
 
 class DocumentSource(abc.ABC):
