@@ -194,10 +194,6 @@ async def test_a_tar_over_rabbitmq_links_and_devices_refused(cli: CliRunner, tmp
         "backlog.tar.gz:in/tty": "backlog.tar.gz:in/tty refused: a device or FIFO, not a regular file",
         "backlog.tar.gz:../outside.json": "backlog.tar.gz:../outside.json refused: a path leaving the archive (..)",
     }
-    # importing again before the gateway ran publishes the same ids again: the gateway processes each once
-    r = cli("messages", "import", str(backlog), "--partner", "ACME", "--json", env=env)
-    assert json.loads(r.stdout)["counts"]["imported"] == 2
-
     processed = await Gateway(settings).run_once()
     ids = sorted(i["id"] for i in report["imported"])
     assert sorted({m.id for m in processed}) == ids
