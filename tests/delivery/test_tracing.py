@@ -14,14 +14,16 @@ from typing import Any
 import aio_pika
 import httpx
 
-from b2b_gateway.observability.tracing import Tracing, parse_traceparent
+from b2b_gateway.observability.tracing import Tracing, outgoing_trace, parse_traceparent, trace_context
 from b2b_gateway.runtime import Gateway
 from b2b_gateway.runtime.context import build_context
 from b2b_gateway.settings import AmqpSettings, Settings
 from b2b_gateway.transport.amqp import AmqpTransport
-from b2b_gateway.transport.base import Envelope, Headers
+from b2b_gateway.transport.base import Endpoint, Envelope, Headers
+from b2b_gateway.transport.http import HttpSender
 from b2b_gateway.transport.topology import Topology
 from tests.delivery.conftest import order, settings_for
+from tests.delivery.test_senders import _request, partner_server  # noqa: F401 (a fixture)
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT = "00f067aa0ba902b7"
@@ -187,3 +189,17 @@ def test_without_the_tracing_extra_nothing_needs_opentelemetry() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("B2B_")}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
     assert out.returncode == 0, out.stderr
+
+
+async def test_a_partner_http_endpoint_receives_the_trace(
+    partner_server: tuple[str, list[dict[str, str]], list[int]],  # noqa: F811 (the imported fixture)
+) -> None:
+    url, seen, _ = partner_server
+    meta = trace_context({"traceparent": f"00-{TRACE}-{PARENT}-01", "tracestate": "erp=1"})
+    sender = HttpSender()
+    try:
+        await sender.send(_request(Endpoint("http", url), headers=outgoing_trace(meta, "output-1")))
+    finally:
+        await sender.close()
+    parsed = parse_traceparent(seen[0]["traceparent"])
+    assert parsed is not None and parsed[0] == TRACE and seen[0]["tracestate"] == "erp=1"
