@@ -15,7 +15,7 @@ import aio_pika
 import httpx
 
 from b2b_gateway.observability.tracing import Tracing, outgoing_trace, parse_traceparent, trace_context
-from b2b_gateway.runtime import Gateway
+from b2b_gateway.runtime import Gateway, open_operations
 from b2b_gateway.runtime.context import build_context
 from b2b_gateway.settings import AmqpSettings, Settings
 from b2b_gateway.transport.amqp import AmqpTransport
@@ -97,6 +97,15 @@ async def test_a_document_keeps_its_trace_from_the_inbound_queue_to_the_erp_queu
     assert parsed is not None and parsed[0] == TRACE and parsed[1] != PARENT and parsed[2] == "01"
     assert erp.headers["tracestate"] == "erp=t61rcWkgMzE"
     assert erp.headers[Headers.MESSAGE_ID] == message.id
+
+    async with open_operations(settings) as ops:  # a replay joins the original's trace
+        replay_id = await ops.replay(message.id, actor="test")
+    again, tracing = _traced(settings)
+    (replayed,) = await again.run_once()
+    assert replayed.id == replay_id and replayed.metadata["traceparent"] == f"00-{TRACE}-{PARENT}-01"
+    assert tracing.memory is not None
+    assert {f"{s.context.trace_id:032x}" for s in tracing.memory.get_finished_spans()} == {TRACE}
+    tracing.shutdown()
 
 
 async def test_without_an_incoming_trace_the_correlation_id_is_the_trace(tmp_path: Path, vhost: str) -> None:
