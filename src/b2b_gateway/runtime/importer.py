@@ -35,6 +35,7 @@ __all__ = ["ImportReport", "import_identity", "import_limits", "import_source"]
 
 _ARCHIVED = re.compile(r"^([0-9a-f]{32})-(.+)$")
 _BATCH = 200
+_BATCH_BYTES = 32 * 1024 * 1024  # what is held in memory between store look-ups
 
 
 def import_limits(settings: Settings) -> ArchiveLimits:
@@ -91,49 +92,48 @@ async def import_source(
     dry_run: bool = False,
     advance: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Publish every new file of ``source`` to the inbound exchange; ``advance(n)`` after each batch of ``n``.
+    """Publish every new file of ``source`` to the inbound exchange; ``advance(n)`` as ``n`` more are done.
 
     Raises:
         GatewayError: the transport or the store failed (files already published stay published; run
             the import again to finish: what is in the store is skipped).
     """
     report = ImportReport(str(source.path))
-    for start in range(0, len(source.members), _BATCH):
-        batch = source.members[start : start + _BATCH]
-        await _import_batch(ops, source, batch, report, partner=partner, dry_run=dry_run)
+    seen: set[str] = set()
+    pending: list[tuple[Member, bytes, str, str]] = []
+    size = 0
+
+    async def flush() -> None:
+        nonlocal pending, size
+        known = await ops.repo.existing([mid for _, _, mid, _ in pending])
+        for member, data, message_id, filename in pending:
+            entry = {"file": source.where(member.name), "id": message_id}
+            if message_id in known or message_id in seen:
+                report.skipped.append(entry)
+                continue
+            seen.add(message_id)
+            if not dry_run:
+                await _publish(ops, data, message_id, filename, partner=partner, source=str(source.path))
+            report.imported.append(entry)
         if advance is not None:
-            advance(len(batch))
-    return report
+            advance(len(pending))
+        pending, size = [], 0
 
-
-async def _import_batch(
-    ops: Operations,
-    source: DocumentSource,
-    batch: list[Member],
-    report: ImportReport,
-    *,
-    partner: str | None,
-    dry_run: bool,
-) -> None:
-    read: list[tuple[Member, bytes, str, str]] = []
-    for member in batch:
+    for member in source.members:
         try:
             data = source.read(member)
         except GatewayError as exc:
             report.refuse(source.where(member.name), exc)
+            if advance is not None:
+                advance(1)
             continue
-        read.append((member, data, *import_identity(member.name, data)))
-    known = await ops.repo.existing([mid for _, _, mid, _ in read])
-    seen: set[str] = set()
-    for member, data, message_id, filename in read:
-        entry = {"file": source.where(member.name), "id": message_id}
-        if message_id in known or message_id in seen:
-            report.skipped.append(entry)
-            continue
-        seen.add(message_id)
-        if not dry_run:
-            await _publish(ops, data, message_id, filename, partner=partner, source=str(source.path))
-        report.imported.append(entry)
+        pending.append((member, data, *import_identity(member.name, data)))
+        size += len(data)
+        if len(pending) >= _BATCH or size >= _BATCH_BYTES:
+            await flush()
+    if pending:
+        await flush()
+    return report
 
 
 async def _publish(
