@@ -28,9 +28,8 @@ MSG = "UNH+{ref}+ORDERS:D:96A:UN:EAN008'BGM+220+{number}+9'DTM+137:20240102:102'
 
 
 def interchange(*numbers: str, bad_count: str | None = None) -> bytes:
-    body = "".join(
-        MSG.format(ref=str(i + 1), number=n, count="5" if n != bad_count else "9") for i, n in enumerate(numbers)
-    )
+    body = "".join(MSG.format(ref=str(i + 1), number=n, count="5" if n != bad_count else "9")
+                   for i, n in enumerate(numbers))
     return (UNB + body + f"UNZ+{len(numbers)}+IC7'").encode()
 
 
@@ -40,22 +39,17 @@ class FakeMapper:
     def to_canonical(self, message: EdifactMessage, options: CodecOptions) -> Document:
         number = message.segments[1].value(2)
         if number.startswith("UNKNOWN"):
-            raise DocumentRejected(
-                [MappingError(f"unknown item in order {number}", location=message.segments[1].location(2))]
-            )
+            raise DocumentRejected([MappingError(f"unknown item in order {number}",
+                                                 location=message.segments[1].location(2))])
         data = load_fixture("canonical/order.json")
         data["document_number"] = number
         return document_from_data(data)
 
     def from_canonical(self, document: Document, options: CodecOptions) -> OutboundMessage | list[Segment]:
         return OutboundMessage(
-            [
-                Segment("BGM", [["220"], [document.document_number], ["9"]]),
-                Segment("DTM", [["137", "20240102", "102"]]),
-                Segment("UNS", [["S"]]),
-            ],
-            sender="4012345000016",
-            sender_qualifier="14",
+            [Segment("BGM", [["220"], [document.document_number], ["9"]]), Segment("DTM", [["137", "20240102", "102"]]),
+             Segment("UNS", [["S"]])],
+            sender="4012345000016", sender_qualifier="14",
         )
 
 
@@ -77,12 +71,7 @@ def test_mapper_protocol_and_registry() -> None:
 def test_envelope() -> None:
     env = EdifactCodec().envelope(b"banner\r\n" + interchange("PO-1"), CodecOptions())
     assert (env.sender, env.sender_qualifier, env.recipient, env.interchange_ref, env.ack_requested) == (
-        "5412345000013",
-        "14",
-        "8712345000018",
-        "IC7",
-        True,
-    )
+        "5412345000013", "14", "8712345000018", "IC7", True)
 
 
 def test_split_gives_standalone_messages_and_rejects_only_the_bad_one() -> None:
@@ -92,11 +81,8 @@ def test_split_gives_standalone_messages_and_rejects_only_the_bad_one() -> None:
     for unit in units:
         assert unit.raw is not None
         again = codec.split(unit.raw, CodecOptions())
-        assert (
-            len(again) == 1
-            and again[0].raw is None
-            and again[0].native.segments[1].value(2) == unit.native.segments[1].value(2)
-        )
+        assert len(again) == 1 and again[0].raw is None and again[0].native.segments[1].value(2) == \
+            unit.native.segments[1].value(2)
     assert codec.validate(units[0], CodecOptions()) == []
     assert [e.code for e in codec.validate(units[1], CodecOptions())] == ["CONTROL_COUNT"]
     assert codec.split(interchange("PO-1"), CodecOptions())[0].raw is None
@@ -132,11 +118,7 @@ def test_outbound_render_with_allocated_references() -> None:
     data = codec.from_canonical(doc, CodecOptions(partner=PARTNER, references={"interchange": "88", "message": "9"}))
     ic = read(data).interchanges[0]
     assert (ic.sender, ic.recipient, ic.recipient_qualifier, ic.control_ref) == (
-        "4012345000016",
-        "5412345000013",
-        "14",
-        "88",
-    )
+        "4012345000016", "5412345000013", "14", "88")
     msg = ic.messages[0]
     assert (msg.ref, msg.type, msg.release, msg.association) == ("9", "ORDERS", "96A", "EAN008")
     assert codec.validate(codec.split(data, CodecOptions())[0], CodecOptions()) == []
@@ -165,9 +147,8 @@ async def test_pipeline_inbound_with_contrl_and_aperak() -> None:
 
 
 async def test_pipeline_outbound_renders_edifact_for_the_partner() -> None:
-    ctx = PipelineContext(
-        codecs=CodecRegistry([CanonicalJsonCodec(), EdifactCodec(FakeMapper())]), partners=PartnerDirectory([PARTNER])
-    )
+    ctx = PipelineContext(codecs=CodecRegistry([CanonicalJsonCodec(), EdifactCodec(FakeMapper())]),
+                          partners=PartnerDirectory([PARTNER]))
     doc = document_from_data(load_fixture("canonical/order.json"))
     message = Message(raw=dump_canonical(doc), direction=Direction.OUTBOUND, metadata={"partner": "SHOP"})
     await Pipeline(ctx).run(message, stop_after="render")

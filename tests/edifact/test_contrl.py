@@ -25,9 +25,8 @@ from b2b_gateway.formats.edifact.writer import write_interchange
 from tests.edifact.conftest import everything, sample
 
 UNB = "UNB+UNOC:3+SENDER:14+RECEIVER:14+240102:0304+REF1++++1'"
-ORDER = (
-    "UNH+{ref}+ORDERS:D:96A:UN:EAN008'BGM+220+PO-1+9'DTM+137:20240102:102'NAD+BY+5412345000013::9'UNS+S'UNT+6+{ref}'"
-)
+ORDER = ("UNH+{ref}+ORDERS:D:96A:UN:EAN008'BGM+220+PO-1+9'DTM+137:20240102:102'NAD+BY+5412345000013::9'"
+         "UNS+S'UNT+6+{ref}'")
 
 
 def _contrl_of(text: str) -> tuple[Interchange, list[Segment]]:
@@ -82,7 +81,7 @@ def test_interchange_level_error_rejects_at_uci() -> None:
 
 
 def test_groups_get_ucf() -> None:
-    text = UNB + "UNG+ORDERS+S:14+R:14+240102:0304+G1+UN+D:96A'" + ORDER.format(ref="1") + "UNE+2+G1'UNZ+1+REF1'"
+    text = (UNB + "UNG+ORDERS+S:14+R:14+240102:0304+G1+UN+D:96A'" + ORDER.format(ref="1") + "UNE+2+G1'UNZ+1+REF1'")
     _, body = _contrl_of(text)
     assert _rows(body) == [
         "UCI+REF1+SENDER:14+RECEIVER:14+7",
@@ -102,7 +101,7 @@ def test_application_errors_and_warnings_do_not_reject_in_contrl() -> None:
 
 
 def test_syntax4_contrl_is_4_1() -> None:
-    text = UNB.replace("UNOC:3", "UNOC:4").replace("240102", "20240102") + ORDER.format(ref="1") + "UNZ+1+REF1'"
+    text = (UNB.replace("UNOC:3", "UNOC:4").replace("240102", "20240102") + ORDER.format(ref="1") + "UNZ+1+REF1'")
     ic = read(text.encode()).interchanges[0]
     reply = read(build_contrl(ic, [], control_ref="1")).interchanges[0]
     assert (reply.syntax_version, reply.messages[0].version, reply.messages[0].release) == ("4", "4", "1")
@@ -140,16 +139,9 @@ def test_reading_a_contrl_and_matching_it() -> None:
 
 
 def test_aperak_round_trip_and_match() -> None:
-    msg = aperak_message(
-        "5",
-        document_number="AP-1",
-        answered_ref="17",
-        errors=[AperakItem("BR-CO-15", "totals do not add up " * 6)],
-        answered_document=("ON", "PO-1"),
-        sender="5412345000013",
-        recipient="5412345000020",
-        prepared=datetime(2024, 1, 2),
-    )
+    msg = aperak_message("5", document_number="AP-1", answered_ref="17",
+                         errors=[AperakItem("BR-CO-15", "totals do not add up " * 6)], answered_document=("ON", "PO-1"),
+                         sender="5412345000013", recipient="5412345000020", prepared=datetime(2024, 1, 2))
     data = write_interchange([msg], sender="S", recipient="R", control_ref="3")
     ic = read(data).interchanges[0]
     assert validate_message(ic.messages[0], ic) == []

@@ -91,9 +91,8 @@ def _generated(rng: random.Random) -> bytes:
             elements = [[rng.choice(_VALUES) for _ in range(rng.randint(1, 4))] for _ in range(rng.randint(1, 6))]
             body.append(Segment(tag, elements))
         messages.append(message_segments(str(n), "ORDERS", "D", "96A", "UN", "EAN008", body))
-    return write_interchange(
-        messages, sender="S", recipient="R", control_ref="9", newline=rng.random() < 0.5, una=rng.random() < 0.5
-    )
+    return write_interchange(messages, sender="S", recipient="R", control_ref="9", newline=rng.random() < 0.5,
+                             una=rng.random() < 0.5)
 
 
 def test_same_segments_as_pydifact_on_generated_interchanges() -> None:

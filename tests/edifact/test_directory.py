@@ -17,9 +17,7 @@ from tests.conftest import ROOT, SHARED
 def test_committed_definitions_are_current() -> None:
     proc = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "generate_edifact_schemas.py"), "--shared", str(SHARED), "--check"],
-        capture_output=True,
-        text=True,
-        check=False,
+        capture_output=True, text=True, check=False,
     )
     assert proc.returncode == 0, proc.stderr + "\nrun: python scripts/generate_edifact_schemas.py"
 

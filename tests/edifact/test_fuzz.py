@@ -16,29 +16,8 @@ from b2b_gateway.mapping.edifact import EdifactCodec
 from tests.edifact.conftest import sample, sample_names
 
 ROUNDS = 4000
-SPECIALS = [
-    b"'",
-    b"+",
-    b":",
-    b"?",
-    b"*",
-    b"\n",
-    b"UNA:+.? '",
-    b"UNB+",
-    b"UNH+1+ORDERS:D:96A:UN'",
-    b"UNT+",
-    b"UNZ+",
-    b"UNG+",
-    b"UNE+",
-    b"\xc3",
-    b"\xff",
-    b"\x00",
-    b"??",
-    b"?'",
-    b"UNA|^,!_~",
-    b"UNOY",
-    b"UNOA:4",
-]
+SPECIALS = [b"'", b"+", b":", b"?", b"*", b"\n", b"UNA:+.? '", b"UNB+", b"UNH+1+ORDERS:D:96A:UN'", b"UNT+",
+            b"UNZ+", b"UNG+", b"UNE+", b"\xc3", b"\xff", b"\x00", b"??", b"?'", b"UNA|^,!_~", b"UNOY", b"UNOA:4"]
 
 
 def _mutate(data: bytes, rng: random.Random) -> bytes:
@@ -94,16 +73,8 @@ def test_mutated_interchanges_only_ever_give_located_gateway_errors() -> None:
     rng = random.Random(20240601)
     corpus = [sample(n) for n in sample_names() if len(sample(n)) < 4000]
     codec = EdifactCodec()
-    policies = [
-        ReaderOptions(),
-        ReaderOptions(
-            allow_banner=True,
-            allow_wrapped_lines=True,
-            control_counts="warn",
-            charset_violations="warn",
-            charset_fallback="cp1252",
-        ),
-    ]
+    policies = [ReaderOptions(), ReaderOptions(allow_banner=True, allow_wrapped_lines=True, control_counts="warn",
+                                               charset_violations="warn", charset_fallback="cp1252")]
     findings = 0
     for round_ in range(ROUNDS):
         data = _mutate(rng.choice(corpus), rng)

@@ -12,19 +12,15 @@ from b2b_gateway.formats.edifact.validator import validate_message
 from b2b_gateway.mapping.edifact.policy import narrowing_problems
 from b2b_gateway.partners.profile import Narrowing, PartnerProfile
 
-TEXT = (
-    "UNB+UNOC:3+S:14+R:14+240102:0304+1'UNH+1+ORDERS:D:96A:UN'BGM+220+PO-1+9'DTM+137:20240102:102'"
-    "NAD+BY+5412345000013::9'NAD+SU+5412345000020::9'NAD+DP+5412345000037::9'"
-    "LIN+1++5412345000044:EN'QTY+21:12'UNS+S'UNT+10+1'UNZ+1+1'"
-)
+TEXT = ("UNB+UNOC:3+S:14+R:14+240102:0304+1'UNH+1+ORDERS:D:96A:UN'BGM+220+PO-1+9'DTM+137:20240102:102'"
+        "NAD+BY+5412345000013::9'NAD+SU+5412345000020::9'NAD+DP+5412345000037::9'"
+        "LIN+1++5412345000044:EN'QTY+21:12'UNS+S'UNT+10+1'UNZ+1+1'")
 
 
 def _findings(*rules: NarrowingRule) -> list[tuple[str, str | None, int | None]]:
     ic = read(TEXT.encode()).interchanges[0]
-    return [
-        (e.code, e.location.segment, e.location.segment_index)
-        for e in validate_message(ic.messages[0], ic, rules=list(rules))
-    ]
+    return [(e.code, e.location.segment, e.location.segment_index) for e in validate_message(ic.messages[0], ic,
+                                                                                              rules=list(rules))]
 
 
 def test_paths() -> None:
@@ -67,26 +63,20 @@ def test_narrowing_rules_are_accepted_and_applied() -> None:
         NarrowingRule("INVOIC", "BGM", require=False),
     ]
     assert check_rules(rules, load_directory("D96A")) == []
-    assert sorted(_findings(*rules), key=str) == sorted(
-        [
-            ("CODE_LIST", "BGM", 2),
-            ("TOO_LONG", "NAD", 5),
-            ("TOO_MANY", "NAD", 6),
-            ("MISSING", "UNT", 10),
-            ("UNEXPECTED", "QTY", 8),
-        ],
-        key=str,
-    )
+    assert sorted(_findings(*rules), key=str) == sorted([
+        ("CODE_LIST", "BGM", 2),
+        ("TOO_LONG", "NAD", 5),
+        ("TOO_MANY", "NAD", 6),
+        ("MISSING", "UNT", 10),
+        ("UNEXPECTED", "QTY", 8),
+    ], key=str)
 
 
 def test_profile_narrowing_is_checked_against_the_partner_s_directories() -> None:
     good = PartnerProfile(id="P1", narrowing=[Narrowing(message="ORDERS", path="BGM/C002/1001", codes=["220"])])
     assert narrowing_problems(good) == []
-    bad = PartnerProfile(
-        id="P2",
-        narrowing=[Narrowing(message="ORDERS", path="BGM/C002/1001", codes=["XYZ"])],
-        parsing={"charset_fallback": "no-such-codec"},
-    )
+    bad = PartnerProfile(id="P2", narrowing=[Narrowing(message="ORDERS", path="BGM/C002/1001", codes=["XYZ"])],
+                         parsing={"charset_fallback": "no-such-codec"})
     problems = narrowing_problems(bad)
     assert len(problems) == 3  # the codec, and the code in both shipped directories
     assert all("partner P2" in p.message for p in problems)

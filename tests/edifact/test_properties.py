@@ -45,9 +45,8 @@ def test_escape_then_unescape_is_identity(value: str, d: Delimiters) -> None:
 
 @settings(max_examples=300)
 @given(st.lists(st.tuples(tags, elements), min_size=1, max_size=8), delimiters())
-def test_written_segments_tokenize_back_to_the_same_values(
-    items: list[tuple[str, list[list[str]]]], d: Delimiters
-) -> None:
+def test_written_segments_tokenize_back_to_the_same_values(items: list[tuple[str, list[list[str]]]],
+                                                            d: Delimiters) -> None:
     segments = [Segment(tag, els) for tag, els in items]
     text = write_segments(segments, d, newline=True)
     scan = tokenize(text, 0, d)
@@ -58,18 +57,12 @@ def test_written_segments_tokenize_back_to_the_same_values(
 
 @settings(max_examples=150)
 @given(st.lists(st.tuples(tags, elements), min_size=0, max_size=6), delimiters(), st.booleans())
-def test_written_interchanges_read_back_with_counts_and_offsets(
-    items: list[tuple[str, list[list[str]]]], d: Delimiters, newline: bool
-) -> None:
+def test_written_interchanges_read_back_with_counts_and_offsets(items: list[tuple[str, list[list[str]]]],
+                                                                 d: Delimiters, newline: bool) -> None:
     body = [Segment(tag, els) for tag, els in items]
     data = write_interchange(
         [message_segments("1", "ORDERS", "D", "96A", "UN", None, body)],
-        sender="S",
-        recipient="R",
-        control_ref="7",
-        delimiters=d,
-        syntax_version="4",
-        newline=newline,
+        sender="S", recipient="R", control_ref="7", delimiters=d, syntax_version="4", newline=newline,
     )
     result = read(data)
     assert result.ok, [str(e) for e in result.findings]

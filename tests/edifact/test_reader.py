@@ -22,10 +22,8 @@ def ic_of(text: str | bytes, **options: object):  # type: ignore[no-untyped-def]
 
 def codes(text: str | bytes, **options: object) -> list[tuple[str, str, str | None, int | None]]:
     data = text.encode("latin-1") if isinstance(text, str) else text
-    return [
-        (e.code, e.severity, e.location.segment, e.location.element)
-        for e in read(data, ReaderOptions(**options)).findings
-    ]  # type: ignore[arg-type]
+    return [(e.code, e.severity, e.location.segment, e.location.element)
+            for e in read(data, ReaderOptions(**options)).findings]  # type: ignore[arg-type]
 
 
 def test_defaults_without_una() -> None:
@@ -34,13 +32,7 @@ def test_defaults_without_una() -> None:
     assert (ic.sender, ic.sender_qualifier, ic.recipient, ic.control_ref) == ("SENDER", "14", "RECEIVER", "REF1")
     msg = ic.messages[0]
     assert (msg.ref, msg.type, msg.version, msg.release, msg.agency, msg.association) == (
-        "1",
-        "ORDERS",
-        "D",
-        "96A",
-        "UN",
-        "EAN008",
-    )
+        "1", "ORDERS", "D", "96A", "UN", "EAN008")
     assert [s.position for s in msg.segments] == [1, 2, 3, 4, 5]
     assert msg.raw == MSG.encode()
 
@@ -92,18 +84,10 @@ def test_line_break_inside_data_is_a_character_finding() -> None:
     assert ("CHARSET", "error", "BGM", 2) in found
 
 
-@pytest.mark.parametrize(
-    ("version", "date", "ok"),
-    [
-        ("1", "240102", True),
-        ("2", "240102", True),
-        ("3", "240102", True),
-        ("4", "20240102", True),
-        ("3", "20240102", True),
-        ("3", "241302", False),
-        ("5", "240102", False),
-    ],
-)
+@pytest.mark.parametrize(("version", "date", "ok"), [("1", "240102", True), ("2", "240102", True),
+                                                     ("3", "240102", True), ("4", "20240102", True),
+                                                     ("3", "20240102", True), ("3", "241302", False),
+                                                     ("5", "240102", False)])
 def test_syntax_versions_and_dates(version: str, date: str, ok: bool) -> None:
     text = UNB.replace("UNOC:3", f"UNOC:{version}").replace("240102", date) + MSG + UNZ
     result = read(text.encode())
@@ -112,16 +96,8 @@ def test_syntax_versions_and_dates(version: str, date: str, ok: bool) -> None:
 
 def test_groups_and_several_message_types_in_one_interchange() -> None:
     inv = MSG.replace("ORDERS", "INVOIC").replace("UNH+1", "UNH+2").replace("UNT+5+1", "UNT+5+2")
-    text = (
-        UNB
-        + "UNG+ORDERS+S:14+R:14+240102:0304+G1+UN+D:96A'"
-        + MSG
-        + "UNE+1+G1'"
-        + "UNG+INVOIC+S:14+R:14+240102:0304+G2+UN+D:96A'"
-        + inv
-        + "UNE+1+G2'"
-        + "UNZ+2+REF1'"
-    )
+    text = (UNB + "UNG+ORDERS+S:14+R:14+240102:0304+G1+UN+D:96A'" + MSG + "UNE+1+G1'"
+            + "UNG+INVOIC+S:14+R:14+240102:0304+G2+UN+D:96A'" + inv + "UNE+1+G2'" + "UNZ+2+REF1'")
     ic = ic_of(text)
     assert [g.ref for g in ic.groups] == ["G1", "G2"]
     assert [m.type for m in ic.messages] == ["ORDERS", "INVOIC"] and ic.messages[1].group_ref == "G2"
@@ -193,7 +169,8 @@ def test_character_sets_decode_or_fall_back_flagged(syntax: str, raw: bytes, val
 
 
 def test_unoa_lower_case_is_only_a_warning_and_unknown_syntax_is_unsupported() -> None:
-    assert codes(UNB.replace("UNOC", "UNOA") + MSG.replace("PO-1", "po-1") + UNZ) == [("CHARSET", "warning", "BGM", 2)]
+    assert codes(UNB.replace("UNOC", "UNOA") + MSG.replace("PO-1", "po-1") + UNZ) == [
+        ("CHARSET", "warning", "BGM", 2)]
     assert ("UNSUPPORTED_SYNTAX", "error", "UNB", 1) in codes(UNB.replace("UNOC", "ABCD") + MSG + UNZ)
 
 

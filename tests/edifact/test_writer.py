@@ -45,16 +45,8 @@ def test_escaping_and_trailing_empties() -> None:
 def test_written_orders_pass_the_validator_with_counts_and_references() -> None:
     note = "Deliver between 8 and 12 o'clock: ring twice + wait. " * 10
     messages = [message_segments(str(n), "ORDERS", "D", "96A", "UN", "EAN008", _order_body(note)) for n in (1, 2)]
-    data = write_interchange(
-        messages,
-        sender="5412345000013",
-        sender_qualifier="14",
-        recipient="5412345000020",
-        recipient_qualifier="14",
-        control_ref="1001",
-        prepared=WHEN,
-        ack_request=True,
-    )
+    data = write_interchange(messages, sender="5412345000013", sender_qualifier="14", recipient="5412345000020",
+                             recipient_qualifier="14", control_ref="1001", prepared=WHEN, ack_request=True)
     result = read(data)
     assert result.ok
     ic = result.interchanges[0]
@@ -71,9 +63,8 @@ def test_written_orders_pass_the_validator_with_counts_and_references() -> None:
 def test_una_only_when_needed() -> None:
     plain = write_interchange([], sender="S", recipient="R", control_ref="1", prepared=WHEN)
     assert plain.startswith(b"UNB+UNOC:3+S+R+240102:0304+1'")
-    comma = write_interchange(
-        [], sender="S", recipient="R", control_ref="1", prepared=WHEN, delimiters=Delimiters(decimal=",")
-    )
+    comma = write_interchange([], sender="S", recipient="R", control_ref="1", prepared=WHEN,
+                              delimiters=Delimiters(decimal=","))
     assert comma.startswith(b"UNA:+,? 'UNB")
     four = write_interchange([], sender="S", recipient="R", control_ref="1", prepared=WHEN, syntax_version="4")
     assert four.startswith(b"UNB+UNOC:4+S+R+20240102:0304+1'")
@@ -83,30 +74,16 @@ def test_una_only_when_needed() -> None:
 
 def test_syntax4_repetitions_are_written_and_read_back() -> None:
     body = [Segment("BGM", [["220"], ["X"]]), Segment("CUX", [["2", "EUR"]], {0: [["2", "EUR"], ["3", "USD"]]})]
-    data = write_interchange(
-        [message_segments("1", "INVOIC", "D", "01B", "UN", None, body)],
-        sender="S",
-        recipient="R",
-        control_ref="1",
-        syntax_version="4",
-        prepared=WHEN,
-    )
+    data = write_interchange([message_segments("1", "INVOIC", "D", "01B", "UN", None, body)], sender="S",
+                             recipient="R", control_ref="1", syntax_version="4", prepared=WHEN)
     assert b"CUX+2:EUR*3:USD'" in data
     cux = read(data).interchanges[0].messages[0].find("CUX")
     assert cux is not None and cux.occurrences(1) == [["2", "EUR"], ["3", "USD"]]
 
 
-@pytest.mark.parametrize(
-    ("syntax", "value", "ok"),
-    [
-        ("UNOA", "ÄPFEL", False),
-        ("UNOC", "Äpfel", True),
-        ("UNOC", "€ 5", False),
-        ("UNOY", "€ 5 äpfel 中", True),
-        ("UNOC", "line\nbreak", False),
-        ("UNOC", "bell\x07", False),
-    ],
-)
+@pytest.mark.parametrize(("syntax", "value", "ok"), [("UNOA", "ÄPFEL", False), ("UNOC", "Äpfel", True),
+                                                      ("UNOC", "€ 5", False), ("UNOY", "€ 5 äpfel 中", True),
+                                                      ("UNOC", "line\nbreak", False), ("UNOC", "bell\x07", False)])
 def test_character_sets_are_enforced_on_writing(syntax: str, value: str, ok: bool) -> None:
     body = [Segment("FTX", [["AAI"], [""], [""], [value]])]
     messages = [message_segments("1", "ORDERS", "D", "96A", "UN", None, body)]
