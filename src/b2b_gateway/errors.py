@@ -51,7 +51,8 @@ The tree (a test keeps this drawing equal to the classes below)::
     │   ├── DuplicateDocumentError
     │   ├── UnmatchedAcknowledgmentError
     │   ├── PartnerRejectedError
-    │   └── MimeFormatError
+    │   ├── MimeFormatError
+    │   └── UnsafeArchiveError
     ├── PartnerError
     │   ├── UnknownPartnerError
     │   └── UnknownRecipientError
@@ -157,6 +158,7 @@ __all__ = [
     "UnknownRecipientError",
     "UnmatchedAcknowledgmentError",
     "UnroutableError",
+    "UnsafeArchiveError",
     "UnsupportedAlgorithmError",
     "UnsupportedSyntaxError",
     "ValueTooLongError",
@@ -627,6 +629,14 @@ class MimeFormatError(DocumentError):
     """An AS2 message or MDN is not a readable MIME entity (missing AS2 headers, broken multipart, bad base64)."""
 
     code = "MIME_FORMAT"
+    ack = Ack(contrl=None, mdn="error: unexpected-processing-error", http=400)
+
+
+class UnsafeArchiveError(DocumentError):
+    """An archive (or a member of one) is not safe or not possible to read: a path leaving the archive, a
+    link or device, more uncompressed bytes or members than allowed (a zip bomb), a broken archive."""
+
+    code = "UNSAFE_ARCHIVE"
     ack = Ack(contrl=None, mdn="error: unexpected-processing-error", http=400)
 
 

@@ -168,6 +168,10 @@ class LimitSettings(_Section):
     max_xml_elements: int = 2_000_000
     max_json_depth: int = 128
     max_segments: int = 5_000_000
+    max_import_bytes: int = 8 * 1024**3
+    """``messages import``: at most this many uncompressed bytes from one archive or directory."""
+    max_import_members: int = 1_000_000
+    """``messages import``: at most this many members (files) in one archive or directory."""
 
 
 class SecuritySettings(_Section):

@@ -25,6 +25,7 @@ from b2b_gateway.errors import (
     UnknownPartnerError,
     UnknownRecipientError,
 )
+from b2b_gateway.observability.tracing import TRACEPARENT, TRACESTATE, trace_context
 
 __all__ = ["As2Receiver", "DuplicateCheck", "Inbound", "PartyLookup", "SeenMessages"]
 
@@ -78,6 +79,8 @@ class Inbound:
     algorithms: dict[str, str] = field(default_factory=dict)
     mic: Mic | None = None
     error: GatewayError | None = None
+    trace: dict[str, str] = field(default_factory=dict)
+    """The W3C trace context the partner sent (``traceparent``, ``tracestate``), if any."""
 
     @property
     def ok(self) -> bool:
@@ -105,6 +108,7 @@ class Inbound:
         if self.party is not None:
             data["partner"] = self.party.partner_id
         data.update({f"security.{k}_algorithm": v for k, v in self.algorithms.items()})
+        data.update(self.trace)
         return data
 
 
@@ -139,6 +143,7 @@ class As2Receiver:
             as2_from=head.get("AS2-From").strip().strip('"'),
             as2_to=head.get("AS2-To").strip().strip('"'),
             request=MdnRequest.from_headers(head),
+            trace=trace_context({k: head.get(k) for k in (TRACEPARENT, TRACESTATE)}),
         )
         try:
             self._process(inbound, head, body)

@@ -72,6 +72,7 @@ def _register() -> None:
         db,
         doctor,
         documents,
+        imports,
         mappings,
         messages,
         partners,
@@ -97,6 +98,7 @@ def _register() -> None:
     app.add_typer(mappings.app, name="mappings")
     app.add_typer(messages.app, name="messages")
     messages.app.command("replay-matching")(bulk.replay_matching)
+    messages.app.command("import")(imports.import_documents)
     app.command("queues")(queues.queues)
     app.add_typer(db.app, name="db")
     app.add_typer(users.app, name="users")

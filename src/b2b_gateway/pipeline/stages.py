@@ -25,6 +25,7 @@ from b2b_gateway.errors import (
 )
 from b2b_gateway.mapping.canonical_json import dump_canonical
 from b2b_gateway.mapping.codec import DocumentCodec
+from b2b_gateway.observability.tracing import outgoing_trace
 from b2b_gateway.pipeline.context import PipelineContext
 from b2b_gateway.pipeline.message import Direction, Message, Output, State
 
@@ -246,6 +247,8 @@ async def route(message: Message, ctx: PipelineContext) -> None:
         message.outputs.append(
             Output(destination=dest.name, payload=payload, format=dest.format, headers=dict(dest.headers))
         )
+    for out in message.outputs:  # with tracing on, each output continues the document's trace (stored with it)
+        out.headers.update(outgoing_trace(message.metadata, out.id))
     message.state = State.ROUTED
     message.record("route", "ok", ", ".join(d.name for d in destinations), destinations=[d.name for d in destinations])
     if ctx.store is not None:

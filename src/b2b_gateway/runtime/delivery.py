@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from b2b_gateway.errors import PartnerConfigError, RoutingConfigError
+from b2b_gateway.observability.tracing import outgoing_trace
 from b2b_gateway.partners.directory import PartnerDirectory
 from b2b_gateway.partners.profile import RetryPolicy
 from b2b_gateway.pipeline.message import Message, State
@@ -192,6 +193,8 @@ class OutboxDeliverer:
 
     async def deliver(self, message: Message) -> None:
         routed = message.state is State.ROUTED
+        for out in message.outputs:  # stored in the outbox: the relay hands the trace on, however late
+            out.headers.update(outgoing_trace(message.metadata, out.id))
         if message.outputs:
             where = sorted({o.destination for o in message.outputs})
             message.record("deliver", "info", f"queued for {', '.join(where)}", outputs=[o.id for o in message.outputs])

@@ -128,6 +128,7 @@ class Gateway:
         self.processed: list[str] = []
         """Ids of the inputs processed by :meth:`run_once`."""
         self._collect = False
+        self._consuming: list[str] = []
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -183,16 +184,18 @@ class Gateway:
         self.inbound_stages = inbound_stages(repo, talk, unwrap=ctx.verifier is not None)
         self.outbound_stages = outbound_stages(talk)
         pipeline = Pipeline(ctx, inbound=self.inbound_stages, outbound=self.outbound_stages)
-        self.worker = worker = InboundWorker(pipeline, node=self.owner, on_done=self._done)
+        self.worker = worker = InboundWorker(pipeline, node=self.owner, on_done=self._done, trace=s.tracing.enabled)
         self.as2.bind(lambda make: worker.run(make, hold=False), talk)
         if consume:
             prefetch = s.amqp.prefetch
             await transport.consume(self.topology.queue_in, worker.handler(Direction.INBOUND), prefetch=prefetch)
             await transport.consume(self.topology.queue_out, worker.handler(Direction.OUTBOUND), prefetch=prefetch)
+            self._consuming = [self.topology.queue_in, self.topology.queue_out]
             bridge_dir = s.directories.erp_outbox or (s.erp_outbox if self.embedded else None)
             if bridge_dir is not None and self.topology.queue_erp:
                 bridge = ErpDirectoryBridge(bridge_dir)
                 await transport.consume(self.topology.queue_erp, bridge.handle, prefetch=prefetch)
+                self._consuming.append(self.topology.queue_erp)
         self._stop.clear()
         if http if http is not None else s.http.enabled:
             routers = [
@@ -364,7 +367,7 @@ class Gateway:
 
     async def _idle(self) -> bool:
         assert self.transport is not None and self.relay is not None
-        queues = list(self.topology.consumed)
+        queues = self._consuming  # not the ERP queue when the ERP consumes it (RabbitMQ)
         depths = {d.queue: d for d in await self.transport.depths()}
         busy = any((depths[q].ready or 0) + (depths[q].unacked or 0) for q in queues if q in depths)
         working = self.worker.active if self.worker else 0

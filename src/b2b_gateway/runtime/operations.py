@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from b2b_gateway.observability.tracing import trace_context
 from b2b_gateway.pipeline.message import Direction, new_id
 from b2b_gateway.settings import Settings
 from b2b_gateway.store.migrate import current_revision, head_revision, upgrade
@@ -65,6 +66,7 @@ class Operations:
             headers[Headers.PARTNER] = root.partner_id
         if root.metadata.get("filename"):
             headers[Headers.FILENAME] = root.metadata["filename"]
+        headers.update(trace_context(root.metadata))  # tracing on: the replay joins the original's trace
         exchange = self.topology.exchange_in if root.direction is Direction.INBOUND else self.topology.exchange_out
         await self.transport.publish(exchange, Envelope(root.raw, replay_id, routing_key="replay", headers=headers))
         detail = f"replayed as {replay_id}" + (f" (asked for {found.id})" if found.id != root.id else "")

@@ -21,6 +21,7 @@ from typing import Any
 
 from b2b_gateway.errors import StoreUnavailableError
 from b2b_gateway.observability.logging import get_logger
+from b2b_gateway.observability.tracing import continue_trace, strip_trace, trace_context
 from b2b_gateway.pipeline.message import Direction, Message, derive_id
 from b2b_gateway.pipeline.runner import Pipeline
 from b2b_gateway.transport.base import Delivery, Envelope, Headers
@@ -52,10 +53,12 @@ def message_from_envelope(envelope: Envelope, direction: Direction) -> Message:
         (Headers.FILENAME, "filename"),
         (Headers.PICKUP, "pickup"),
         (Headers.REPLAY_OF, "replay_of"),
+        (Headers.IMPORT, "imported_from"),
     ):
         value = headers.get(header)
         if value:
             metadata[key] = str(value)
+    metadata.update(trace_context(headers))
     correlation = str(headers.get(Headers.CORRELATION_ID) or envelope.correlation_id or "")
     return Message(
         raw=envelope.body,
@@ -70,8 +73,17 @@ def message_from_envelope(envelope: Envelope, direction: Direction) -> Message:
 class InboundWorker:
     """Runs queued (or posted) documents through the pipeline."""
 
-    def __init__(self, pipeline: Pipeline, *, node: str = "", on_done: Callable[[Message], None] | None = None) -> None:
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        *,
+        node: str = "",
+        on_done: Callable[[Message], None] | None = None,
+        trace: bool = False,
+    ) -> None:
         self.pipeline = pipeline
+        self.trace = trace
+        """Tracing on: each message continues the trace it arrived in (or starts its correlation's)."""
         self.node = node
         self.on_done = on_done
         self.stopping = asyncio.Event()
@@ -92,6 +104,10 @@ class InboundWorker:
             message = make()
             if self.node:
                 message.metadata["node"] = self.node
+            if self.trace:
+                continue_trace(message.metadata, message.correlation_id, message.id)
+            else:
+                strip_trace(message.metadata)
             try:
                 await self.pipeline.run(message)
             except StoreUnavailableError as exc:

@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal_column, or_
+from sqlalchemy import and_, case, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from b2b_gateway.pipeline.message import AuditEvent, Message, State, utcnow
@@ -285,6 +285,16 @@ class MessageRepository:
         """
         async with self.db.connect() as conn:
             return await queries.get_detail(conn, message_id)
+
+    async def existing(self, message_ids: Sequence[str]) -> set[str]:
+        """Which of these (full) message ids the store holds."""
+        found: set[str] = set()
+        async with self.db.connect() as conn:
+            for start in range(0, len(message_ids), 500):
+                chunk = list(message_ids[start : start + 500])
+                rows = await conn.execute(select(messages.c.id).where(messages.c.id.in_(chunk)))
+                found.update(r.id for r in rows)
+        return found
 
     async def lineage(self, message_id: str) -> list[MessageSummary]:
         """The whole tree the message belongs to (interchange, its messages), root first."""

@@ -20,6 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from b2b_gateway.errors import AuthenticationError, GatewayError, InputTooLargeError, TransientError
+from b2b_gateway.observability.tracing import trace_context
 from b2b_gateway.pipeline.message import Message
 
 __all__ = ["InboundRequest", "TokenSet", "inbound_router"]
@@ -112,6 +113,7 @@ def inbound_router(submit: Submit, tokens: TokenSet, *, max_bytes: int, prefix: 
             partner=partner,
             content_type=request.headers.get("content-type", "application/octet-stream"),
             filename=request.headers.get("x-b2b-filename"),
+            metadata=trace_context(request.headers),  # kept only with tracing on
         )
         try:
             message = await submit(inbound)
