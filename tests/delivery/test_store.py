@@ -136,6 +136,24 @@ async def test_counters_survive_and_never_repeat(repo: MessageRepository) -> Non
     assert await repo.next("OTHER:edifact:interchange") == 1
 
 
+async def test_two_stores_share_counters_in_any_order_without_deadlock(
+    repo: MessageRepository, db_url: str, tmp_path: Path
+) -> None:
+    """Two gateways (two stores on one database) allocate several counters in opposite orders at once."""
+    other = await MessageRepository.open(settings_for(tmp_path, store={"url": db_url}))
+    keys = ["B:edifact:message", "A:edifact:interchange", "B:edifact:interchange", "A:edifact:message"]
+    try:
+        jobs = [r.next(k) for i in range(40) for r, k in ((repo, keys[i % 4]), (other, keys[3 - i % 4]))]
+        values = await asyncio.gather(*jobs)
+    finally:
+        await other.close()
+    got: dict[str, list[int]] = {}
+    for i, value in enumerate(values):
+        pair, turn = divmod(i, 2)
+        got.setdefault(keys[pair % 4] if turn == 0 else keys[3 - pair % 4], []).append(value)
+    assert {k: sorted(v) for k, v in got.items()} == {k: list(range(1, 21)) for k in keys}
+
+
 async def test_duplicate_claims(repo: MessageRepository) -> None:
     first = _processed(order("PO-1"), state=State.VERIFIED)
     keys = [("ACME", "ref", "PO-1"), ("ACME", "sha256", first.sha256)]

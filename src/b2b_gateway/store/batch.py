@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -162,18 +163,28 @@ async def read_enqueued(conn: AsyncConnection, queries: list[EnqueueQuery]) -> l
 
 
 def counter_handler(insert: Callable[[Any], Any]) -> Callable[[AsyncConnection, list[str]], Any]:
-    """The ``counter`` handler: increment each counter (1 the first time) and return its new value."""
+    """The ``counter`` handler: increment each counter (1 the first time) and return its new value.
+
+    A batch takes each counter once, by as many as it needs, and in key order: two gateways whose
+    batches need the same counters lock them in the same order, so they never deadlock on them.
+    """
 
     async def handle(conn: AsyncConnection, keys: list[str]) -> list[int]:
-        out = []
-        for key in keys:
+        needed = collections.Counter(keys)
+        last: dict[str, int] = {}
+        for key in sorted(needed):
+            n = needed[key]
             stmt = (
                 insert(counters)
-                .values(key=key, value=1)
-                .on_conflict_do_update(index_elements=["key"], set_={"value": counters.c.value + 1})
+                .values(key=key, value=n)
+                .on_conflict_do_update(index_elements=["key"], set_={"value": counters.c.value + n})
                 .returning(counters.c.value)
             )
-            out.append(int((await conn.execute(stmt)).scalar_one()))
+            last[key] = int((await conn.execute(stmt)).scalar_one()) - n
+        out = []
+        for key in keys:
+            last[key] += 1
+            out.append(last[key])
         return out
 
     return handle
