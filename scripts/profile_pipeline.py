@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import pstats
 import subprocess
 import sys
@@ -215,7 +216,13 @@ def settings_for(work: Path, store_url: str) -> Settings:
 
 
 async def run(
-    settings: Settings, make: Callable[[int], bytes], count: int, concurrency: int, warmup: int
+    settings: Settings,
+    make: Callable[[int], bytes],
+    count: int,
+    concurrency: int,
+    warmup: int,
+    *,
+    gc_freeze: bool = False,
 ) -> dict[str, Any]:
     transport = ConfirmingTransport()
     gateway = Gateway(settings, transport=transport)  # type: ignore[arg-type]
@@ -225,6 +232,9 @@ async def run(
     stop = asyncio.Event()
     ops = attach_operations(gateway, stop)
     await gateway.start(consume=False, http=False)
+    if gc_freeze:  # an experiment: what the collector's full passes over the loaded partners cost
+        gc.collect()
+        gc.freeze()
     gateway.start_background()
     assert gateway.worker is not None and gateway.repo is not None and gateway.relay is not None
     clock: Clock = defaultdict(float)
@@ -312,6 +322,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--bits", type=int, default=3072, help="RSA bits (the certs generate default), or 256/384 for EC"
     )
+    parser.add_argument("--gc-freeze", action="store_true", help="gc.freeze() once started (an experiment)")
     parser.add_argument("--cprofile", action="store_true", help="print the top functions (slower run)")
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--pstats", type=Path, help="with --cprofile: also write the raw profile here")
@@ -334,7 +345,7 @@ def main(argv: list[str] | None = None) -> None:
                 url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{db}"
             try:
                 settings = settings_for(work, url)
-                coro = run(settings, make, args.messages, args.concurrency, args.warmup)
+                coro = run(settings, make, args.messages, args.concurrency, args.warmup, gc_freeze=args.gc_freeze)
                 if args.cprofile:
                     profiler = cProfile.Profile()
                     result = profiler.runcall(asyncio.run, coro)
