@@ -225,7 +225,7 @@ async def run(
     gc_freeze: bool = False,
 ) -> dict[str, Any]:
     transport = ConfirmingTransport()
-    gateway = Gateway(settings, transport=transport)  # type: ignore[arg-type]
+    gateway = Gateway(settings, transport=transport)
     accepting = AcceptingSender()
     for kind in ("as2", "http"):
         gateway.senders.register(kind, accepting)
