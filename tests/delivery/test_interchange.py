@@ -94,6 +94,12 @@ async def test_an_interchange_splits_into_linked_messages_delivered_once(tmp_pat
         assert [t.business_key for t in tree] == [None, "PO-A", "PO-B"]
         assert root.interchange_ref == "IC-77" and root.state == "split"
         assert {t.state for t in tree[1:]} == {"delivered"}
+
+        async def ack_recorded() -> bool:  # the ack file is written before its delivery is committed
+            outputs = (await gateway.repo.get(root.id)).outputs  # type: ignore[union-attr]
+            return len(outputs) == 1 and outputs[0]["state"] != "pending"
+
+        await _until(ack_recorded)
         detail = await gateway.repo.get(root.id)
         (ack,) = detail.outputs
         assert ack["kind"] == "acknowledgment" and ack["state"] == "delivered"

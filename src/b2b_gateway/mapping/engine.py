@@ -12,9 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 from b2b_gateway.errors import GatewayError, Location, MappingConfigError, MappingError
+from b2b_gateway.mapping.paths.base import Hit
 from b2b_gateway.mapping.plan import CompiledMapping, PCondition, PGroup, PList, PNode, PValue
 from b2b_gateway.mapping.transforms import (
     FunctionContext,
@@ -39,20 +41,28 @@ class MappingRun:
         self.mapping = mapping
         self.syntax = mapping.syntax
         self.errors: list[GatewayError] = []
-        self.sources: dict[str, Location] = {}
-        """Canonical JSON pointer -> where its value was read (inbound)."""
+        self.sources: dict[str, Location | Hit] = {}
+        """Canonical JSON pointer -> where its value was read (inbound; see :meth:`source`)."""
         self.root: Any = None
         """The canonical document (outbound), for rules whose ``field`` starts with ``/``."""
 
         self.failed: set[str] = set()
         """Canonical JSON pointers whose value the mapping failed to produce (inbound)."""
 
-    def error(self, message: str, node: PNode, where: Location | None = None, *, pointer: str | None = None) -> None:
+    def source(self, pointer: str) -> Location | None:
+        """Where the value at canonical JSON ``pointer`` was read (inbound), if it was."""
+        found = self.sources.get(pointer)
+        return found.location if isinstance(found, Hit) else found
+
+    def error(
+        self, message: str, node: PNode, where: Location | Hit | None = None, *, pointer: str | None = None
+    ) -> None:
         """Record a located MappingError: the rule (``Location.mapping``), the field, the source place."""
         field = _dotted(pointer) if pointer else node.field
         if pointer:
             self.failed.add(pointer)
-        loc = replace(where or Location(), mapping=node.at, field=field or None)
+        place = where.location if isinstance(where, Hit) else where
+        loc = replace(place or Location(), mapping=node.at, field=field or None)
         self.errors.append(MappingError(message.replace(f"{node.field}:", f"{field}:", 1), location=loc))
 
 
@@ -103,7 +113,7 @@ def condition_holds(run: MappingRun, cond: PCondition, context: Any, *, inbound:
 # -- inbound -----------------------------------------------------------------------------------------
 
 
-def _typed(run: MappingRun, rule: PValue, value: Any, where: Location, pointer: str) -> Any:
+def _typed(run: MappingRun, rule: PValue, value: Any, where: Location | Hit, pointer: str) -> Any:
     if rule.type in ("decimal", "integer") and not isinstance(value, Decimal | int):
         try:
             number = Decimal(decimal_in(str(value), rule.decimal or "auto"))
@@ -121,7 +131,8 @@ def _typed(run: MappingRun, rule: PValue, value: Any, where: Location, pointer: 
     return value
 
 
-def _read_in(run: MappingRun, rule: PValue, context: Any) -> tuple[Any, Location | None]:
+def _read_in(run: MappingRun, rule: PValue, context: Any) -> tuple[Any, Hit | None]:
+    """The value ``rule`` reads in ``context``, and the (first) hit it came from (its place made lazily)."""
     hits = []
     for path in rule.paths:
         found = run.syntax.values(context, path)
@@ -130,7 +141,7 @@ def _read_in(run: MappingRun, rule: PValue, context: Any) -> tuple[Any, Location
         return None, None
     sep = rule.text.separator if rule.text else " "
     text = sep.join(h.value or "" for h in hits) if len(hits) > 1 else hits[0].value
-    return text, hits[0].location
+    return text, hits[0]
 
 
 def _value_in(run: MappingRun, rule: PValue, context: Any, pointer: str) -> Any:
@@ -139,11 +150,12 @@ def _value_in(run: MappingRun, rule: PValue, context: Any, pointer: str) -> Any:
     if rule.when is not None and not condition_holds(run, rule.when, context, inbound=True):
         return None
     value: Any
+    where: Location | Hit
     if rule.const is not None:
         value, where = rule.const, run.syntax.locate(context)
     else:
         value, where_found = _read_in(run, rule, context)
-        where = where_found or run.syntax.locate(context)
+        where = where_found if where_found is not None else Hit(None, locate=partial(run.syntax.locate, context))
         if value is None:
             if rule.default is not None:
                 value = rule.default

@@ -42,7 +42,7 @@ def locate_canonical_errors(errors: list[GatewayError], mapping: CompiledMapping
         probe = pointer
         source: Location | None = None
         while probe and source is None:
-            source = run.sources.get(probe)
+            source = run.source(probe)
             probe = probe.rpartition("/")[0]
         location = err.location
         if source is not None:

@@ -90,6 +90,8 @@ class GatewayMetrics:
         self.registry = registry or CollectorRegistry(auto_describe=True)
         self._partners = partners
         self._counted: OrderedDict[str, None] = OrderedDict()
+        self._stage_timers: dict[tuple[str, str], Any] = {}
+        """(direction, stage) -> its histogram child (``labels`` looks it up under a lock each time)."""
         r = self.registry
         self.messages = Counter(
             "b2b_messages",
@@ -143,7 +145,10 @@ class GatewayMetrics:
         events = message.events
         index = next((i for i in range(len(events) - 1, -1, -1) if events[i] is event), -1)
         start = events[index - 1].at if index > 0 else message.received_at
-        self.stage_duration.labels(direction, event.stage).observe(max(0.0, (event.at - start).total_seconds()))
+        timer = self._stage_timers.get((direction, event.stage))
+        if timer is None:
+            timer = self._stage_timers[(direction, event.stage)] = self.stage_duration.labels(direction, event.stage)
+        timer.observe(max(0.0, (event.at - start).total_seconds()))
         state = str(getattr(message.state, "value", message.state))
         done = state in _FINAL or event.stage == _LAST_STAGE
         if done and event is events[-1] and message.id not in self._counted:

@@ -75,7 +75,9 @@ class LivePartnerDirectory(PartnerDirectory):
         return len(self._current())
 
     def get(self, partner_id: str) -> PartnerProfile | None:
-        return self._current().get(partner_id)
+        self._repository.maybe_refresh()
+        bundle = self._repository.bundles.get(partner_id)  # not the whole map: the pipeline asks many times
+        return bundle.profile if bundle is not None else None
 
     def find(self, value: str, qualifier: str | None = None, kind: str | None = None) -> PartnerProfile | None:
         current = self._current()

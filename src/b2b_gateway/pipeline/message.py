@@ -116,7 +116,7 @@ class Output:
     id: str = field(default_factory=new_id)
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, weakref_slot=True)
 class Message:
     """A document on its way through the gateway, with everything that happened to it."""
 

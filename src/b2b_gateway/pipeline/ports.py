@@ -77,7 +77,11 @@ class Router(Protocol):
 
 
 class Deliverer(Protocol):
-    """Hands a routed message's outputs to their destinations (directly, or through an outbox relay)."""
+    """Hands a routed message's outputs to their destinations (directly, or through an outbox relay).
+
+    A deliverer with a true ``saves_message`` attribute saves the message itself (with its outputs, in
+    one commit): the ``store`` and ``route`` stages and the acknowledgment step then leave the save to it.
+    """
 
     async def deliver(self, message: Message) -> None: ...
 

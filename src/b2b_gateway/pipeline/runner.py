@@ -27,7 +27,7 @@ from b2b_gateway.errors import (
 from b2b_gateway.observability.logging import get_logger, message_context
 from b2b_gateway.pipeline.context import PipelineContext
 from b2b_gateway.pipeline.message import AuditEvent, Direction, Message, State
-from b2b_gateway.pipeline.stages import INBOUND, OUTBOUND, Stage
+from b2b_gateway.pipeline.stages import INBOUND, OUTBOUND, Stage, saved_by_deliverer
 
 __all__ = ["Pipeline", "failure_state"]
 
@@ -157,7 +157,8 @@ class Pipeline:
         if acks:
             message.outputs.extend(acks)
             message.record("acknowledge", "ok", ", ".join(a.format for a in acks), outputs=[a.id for a in acks])
-            await self._save(message)
+            if not saved_by_deliverer(self.ctx):
+                await self._save(message)
             if self.ctx.deliverer is not None:
                 await self.ctx.deliverer.deliver(message)
 

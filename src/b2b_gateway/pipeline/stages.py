@@ -29,7 +29,7 @@ from b2b_gateway.observability.tracing import outgoing_trace
 from b2b_gateway.pipeline.context import PipelineContext
 from b2b_gateway.pipeline.message import Direction, Message, Output, State
 
-__all__ = ["INBOUND", "OUTBOUND", "Stage", "StageResult"]
+__all__ = ["INBOUND", "OUTBOUND", "Stage", "StageResult", "saved_by_deliverer"]
 
 StageResult = list[Message] | None
 StageFn = Callable[[Message, PipelineContext], StageResult | Awaitable[StageResult]]
@@ -45,6 +45,11 @@ class Stage:
         if inspect.isawaitable(result):
             return await result
         return result
+
+
+def saved_by_deliverer(ctx: PipelineContext) -> bool:
+    """Whether the deliverer saves what it delivers (see :class:`~b2b_gateway.pipeline.ports.Deliverer`)."""
+    return ctx.deliverer is not None and bool(getattr(ctx.deliverer, "saves_message", False))
 
 
 def _codec(message: Message, ctx: PipelineContext) -> DocumentCodec:
@@ -220,7 +225,10 @@ async def store(message: Message, ctx: PipelineContext) -> None:
         return
     message.state = State.STORED
     message.record("store", "ok")
-    await ctx.store.save(message)
+    if not saved_by_deliverer(ctx):
+        await ctx.store.save(message)
+    # Else ``deliver`` commits the message (this event included) with its outbox entries in one
+    # transaction, and a failure on the way is saved by the runner: the input is acknowledged after either.
 
 
 async def route(message: Message, ctx: PipelineContext) -> None:
@@ -251,7 +259,7 @@ async def route(message: Message, ctx: PipelineContext) -> None:
         out.headers.update(outgoing_trace(message.metadata, out.id))
     message.state = State.ROUTED
     message.record("route", "ok", ", ".join(d.name for d in destinations), destinations=[d.name for d in destinations])
-    if ctx.store is not None:
+    if ctx.store is not None and not saved_by_deliverer(ctx):  # else saved by ``deliver``, see ``store``
         await ctx.store.save(message)
 
 

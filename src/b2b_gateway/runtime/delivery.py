@@ -178,6 +178,9 @@ class CircuitBreaker:
 class OutboxDeliverer:
     """The pipeline's Deliverer: outputs go into the outbox with the message (one commit), then to the relay."""
 
+    saves_message = True
+    """The message is saved with its outbox entries (the stages before leave the save to :meth:`deliver`)."""
+
     def __init__(
         self,
         repo: MessageRepository,

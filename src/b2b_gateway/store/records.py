@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import weakref
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -159,9 +160,14 @@ def output_row(message_id: str, output: Output, now: dt.datetime) -> tuple[dict[
 
 @dataclass(slots=True, eq=False)
 class SaveState:
-    """What this process already wrote for one message object (to skip it on the next save)."""
+    """What this process already wrote for one message object (to skip it on the next save).
 
-    obj: Message
+    The message is held weakly: the cache of these outlives the messages, and holding thousands of
+    processed messages (their parsed trees and documents) alive made every garbage collection pass
+    through them (mapping cost 1.7 → 2.8 ms per 10-line order with 3,000 kept).
+    """
+
+    obj: weakref.ReferenceType[Message]
     run: str
     root_id: str
     events: int = 0

@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
@@ -115,12 +116,12 @@ class MessageRepository:
 
     def _state_of(self, message: Message) -> SaveState:
         known = self._saved.get(message.id)
-        if known is not None and known.obj is message:
+        if known is not None and known.obj() is message:
             self._saved.move_to_end(message.id)
             return known
         parent = self._saved.get(message.parent_id) if message.parent_id else None
         root = parent.root_id if parent is not None else (message.parent_id or message.id)
-        fresh = SaveState(obj=message, run=run_token(message), root_id=root)
+        fresh = SaveState(obj=weakref.ref(message), run=run_token(message), root_id=root)
         self._saved[message.id] = fresh
         while len(self._saved) > self._cache_size:
             self._saved.popitem(last=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from b2b_gateway.errors import Location
@@ -10,13 +10,38 @@ from b2b_gateway.errors import Location
 __all__ = ["Hit", "Syntax", "split_top"]
 
 
-@dataclass(frozen=True, slots=True)
 class Hit:
-    """A value found in a document: its text, where it is, and the node holding it (segment, parent)."""
+    """A value found in a document: its text, where it is, and the node holding it (segment, parent).
 
-    value: str | None
-    location: Location
-    holder: Any = None
+    The location may be given as ``locate`` (a function making it): most values read never need one,
+    so a syntax whose locations cost something to build makes them only when asked.
+    """
+
+    __slots__ = ("_locate", "_location", "holder", "value")
+
+    def __init__(
+        self,
+        value: str | None,
+        location: Location | None = None,
+        holder: Any = None,
+        *,
+        locate: Callable[[], Location] | None = None,
+    ) -> None:
+        self.value = value
+        self.holder = holder
+        self._location = location
+        self._locate = locate
+
+    @property
+    def location(self) -> Location:
+        """Where the value is (made on first access when the syntax gave ``locate``)."""
+        found = self._location
+        if found is None:
+            found = self._location = self._locate() if self._locate is not None else Location()
+        return found
+
+    def __repr__(self) -> str:
+        return f"Hit({self.value!r}, {self.location!r})"
 
 
 class Syntax(Protocol):

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from b2b_gateway.errors import Location, MappingConfigError
@@ -175,7 +176,7 @@ class EdifactSyntax:
     # -- reading -----------------------------------------------------------------------------------
 
     def _holds(self, node: Group | Segment, flt: _Filter) -> bool:
-        found = [h.value for h in self.values(node, flt.path)]
+        found = self._texts(node, flt.path)
         if not flt.values:
             return bool(found)
         hit = any(v in flt.values for v in found)
@@ -188,7 +189,8 @@ class EdifactSyntax:
             items: list[Group | Segment] = [s for s in node.walk() if s.tag == step.name]
         else:
             items = list(node.groups(step.name) if step.is_group else node.segments(step.name))
-        items = [c for c in items if all(self._holds(c, f) for f in step.filters)]
+        if step.filters:
+            items = [c for c in items if all(self._holds(c, f) for f in step.filters)]
         if step.index is not None:
             items = items[step.index - 1 : step.index]
         return items
@@ -199,18 +201,25 @@ class EdifactSyntax:
             current = [c for node in current for c in self._children(node, step)]
         return current
 
+    def _texts(self, context: Any, path: EdifactPath) -> list[str]:
+        """The non-empty values at ``path`` (what :meth:`values` finds, without their places)."""
+        if path.element is None:
+            return []
+        element, component = path.element
+        found = (node.value(element, component) for node in self.nodes(context, path) if isinstance(node, Segment))
+        return [value for value in found if value != ""]
+
     def values(self, context: Any, path: EdifactPath) -> list[Hit]:
         if path.element is None:
             return []
         element, component = path.element
         hits = []
         for node in self.nodes(context, path):
-            seg = node if isinstance(node, Segment) else None
-            if seg is None:
+            if not isinstance(node, Segment):
                 continue
-            value = seg.value(element, component)
+            value = node.value(element, component)
             if value != "":
-                hits.append(Hit(value, seg.location(element, component), seg))
+                hits.append(Hit(value, holder=node, locate=partial(node.location, element, component)))
         return hits
 
     def locate(self, node: Any) -> Location:
