@@ -116,9 +116,15 @@ class Output:
     id: str = field(default_factory=new_id)
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Message:
-    """A document on its way through the gateway, with everything that happened to it."""
+    """A document on its way through the gateway, with everything that happened to it.
+
+    Its ``repr`` is short on purpose: on Python 3.11 ``asyncio.run`` formats the repr of its main task's
+    result (a ``Message`` returned by ``Pipeline.run``) when it restores the SIGINT handler, and the
+    dataclass repr of an interchange's message (every child, every segment of the interchange in each
+    child's unit) grows with the square of the number of messages.
+    """
 
     raw: bytes
     direction: Direction = Direction.INBOUND
@@ -151,6 +157,12 @@ class Message:
             self.correlation_id = self.id
         if not self.sha256:
             self.sha256 = hashlib.sha256(self.raw).hexdigest()
+
+    def __repr__(self) -> str:
+        return (
+            f"Message(id={self.id!r}, state={self.state.value!r}, document_type={self.document_type!r}, "
+            f"size={len(self.raw)}, children={len(self.children)})"
+        )
 
     def record(
         self, stage: str, outcome: Outcome, detail: str = "", *, actor: str = "gateway", **data: Any
