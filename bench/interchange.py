@@ -24,14 +24,19 @@ _BODY = (
     "NAD+DP+MOCKBUYER::92++Mock EDI Supply Co+500 Seaport Boulevard+Boston+MA+02210+US'\n"
     "CUX+2:EUR:9'\n"
 )
-_LINE = "LIN+{i}++WIDGET-{i:03d}:VP'\nPIA+1+0761234{n:05d}{i}:UP'\nIMD+F++:::Widget {i}?: blue, 40mm, boxed'\nQTY+21:{q}:PCE'\nPRI+AAA:12.50'\n"
+_LINE = (
+    "LIN+{i}++WIDGET-{i:03d}:VP'\nPIA+1+0761234{n:05d}{i}:UP'\nIMD+F++:::Widget {i}?: blue, 40mm, boxed'\n"
+    "QTY+21:{q}:PCE'\nPRI+AAA:12.50'\n"
+)
 MESSAGE_BYTES = 1000
 """About how many bytes each message takes (with the default five lines)."""
 
 
 def orders_message(n: int, lines: int = 5) -> str:
     """Message ``n`` (reference ``n``, order ``PO-<n>``) with ``lines`` order lines; quantities vary with ``n``."""
-    body = _BODY.format(n=n) + "".join(_LINE.format(i=i, n=n % 100_000, q=1 + (n * 7 + i) % 97) for i in range(1, lines + 1))
+    body = _BODY.format(n=n) + "".join(
+        _LINE.format(i=i, n=n % 100_000, q=1 + (n * 7 + i) % 97) for i in range(1, lines + 1)
+    )
     segments = 2 + body.count("'\n") + 2
     return f"UNH+{n}+ORDERS:D:96A:UN'\n{body}UNS+S'\nCNT+2:{lines}'\nUNT+{segments}+{n}'\n"
 
