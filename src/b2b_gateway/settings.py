@@ -168,6 +168,16 @@ class LimitSettings(_Section):
     max_xml_elements: int = 2_000_000
     max_json_depth: int = 128
     max_segments: int = 5_000_000
+    stream_threshold_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        description="Files (pickup, CLI) over this are read as a stream: one message at a time, from the file",
+    )
+    max_stream_bytes: int = Field(
+        default=2 * 1024 * 1024 * 1024, description="The largest file read as a stream (an interchange of messages)"
+    )
+    stream_batch: int = Field(
+        default=128, description="Messages of a streamed interchange processed (and committed) together"
+    )
 
 
 class SecuritySettings(_Section):

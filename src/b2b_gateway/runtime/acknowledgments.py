@@ -26,6 +26,7 @@ from b2b_gateway.formats.edifact.model import EdifactMessage, Interchange
 from b2b_gateway.formats.edifact.reader import read
 from b2b_gateway.formats.edifact.writer import write_interchange
 from b2b_gateway.mapping.codec import CodecOptions
+from b2b_gateway.mapping.edifact.codec import EdifactUnitStream
 from b2b_gateway.mapping.edifact.policy import reader_options
 from b2b_gateway.pipeline.message import Message, Output
 
@@ -49,6 +50,8 @@ def _leaves(message: Message) -> list[Message]:
 
 
 def _interchanges(message: Message, options: CodecOptions) -> list[Interchange]:
+    if isinstance(message.unit, EdifactUnitStream):  # a streamed input: its interchanges, with message stubs
+        return message.unit.interchanges
     found: list[Interchange] = []
     for leaf in _leaves(message):
         unit = leaf.unit

@@ -118,7 +118,10 @@ class Gateway:
         self.routers: list[APIRouter] = []
         """Extra routers for the HTTP app (API, dashboard, AS2): add them before :meth:`start`."""
         self.pickup = DirectoryPickup(
-            settings.inbox, settle_s=settings.directories.settle_s, max_bytes=settings.limits.max_document_bytes
+            settings.inbox,
+            settle_s=settings.directories.settle_s,
+            max_bytes=settings.limits.max_document_bytes,
+            stream_threshold=settings.limits.stream_threshold_bytes,
         )
         self.repo: MessageRepository | None = None
         self.transport: Transport | None = transport
@@ -256,6 +259,17 @@ class Gateway:
             Headers.FILENAME: picked.name,
             Headers.PICKUP: str(self.pickup.inbox.resolve()),
         }
+        if picked.data is None:  # a big file: archived first, read from there as a stream, never queued whole
+            archived = self.pickup.archived(picked, message_id=message_id)
+            os.replace(picked.path, archived)
+            headers[Headers.FILE] = str(archived.resolve())
+            envelope = Envelope(body=b"", message_id=message_id, routing_key="directory", headers=headers)
+            try:
+                await self.transport.publish(self.topology.exchange_in, envelope)
+            except GatewayError:
+                os.replace(archived, picked.path)  # taken again at the next poll
+                raise
+            return message_id
         envelope = Envelope(body=picked.data, message_id=message_id, routing_key="directory", headers=headers)
         await self.transport.publish(self.topology.exchange_in, envelope)
         return message_id
@@ -269,7 +283,8 @@ class Gateway:
             except GatewayError as exc:
                 log.warning("pickup.publish_failed", file=picked.name, error=exc.message)
                 continue
-            self.pickup.done(picked, ok=True, message_id=message_id)
+            if not picked.streamed:
+                self.pickup.done(picked, ok=True, message_id=message_id)
             log.info("pickup.taken", file=picked.name, message_id=message_id)
             taken += 1
         return taken

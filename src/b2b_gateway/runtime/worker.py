@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -57,8 +58,10 @@ def message_from_envelope(envelope: Envelope, direction: Direction) -> Message:
         if value:
             metadata[key] = str(value)
     correlation = str(headers.get(Headers.CORRELATION_ID) or envelope.correlation_id or "")
+    path = str(headers.get(Headers.FILE) or "") or None
     return Message(
         raw=envelope.body,
+        path=path,
         direction=direction,
         channel=str(headers.get(Headers.CHANNEL) or "amqp")[:32],
         id=stable_id(envelope.message_id, envelope.body),
@@ -123,7 +126,9 @@ def report_rejected_file(message: Message) -> None:
     (``<inbox>.error/<id>-<name>``) beside an ``.errors.json`` report, and out of the archive."""
     pickup, name = message.metadata.get("pickup"), message.metadata.get("filename")
     members = [message, *message.children]
-    if not pickup or not name or not any(e.severity == "error" for m in members for e in m.errors):
+    failed = any(e.severity == "error" for m in members for e in m.errors)
+    failed = failed or any(state in ("rejected", "failed", "quarantined") for state in message.outcomes)
+    if not pickup or not name or not failed:
         return
     inbox = Path(pickup)
     if not inbox.is_dir():
@@ -131,6 +136,12 @@ def report_rejected_file(message: Message) -> None:
     error_dir = inbox.parent / f"{inbox.name}.error"
     target = f"{message.id}-{name}"
     report = {"message": message.summary(), "children": [c.summary() for c in message.children]}
+    if message.path is not None:  # a streamed file: moved from the archive, not copied through memory
+        error_dir.mkdir(parents=True, exist_ok=True)
+        if Path(message.path).exists():
+            os.replace(message.path, error_dir / target)
+        DirectoryDrop(error_dir).write(target + ".errors.json", json.dumps(report, indent=2, default=str).encode())
+        return
     DirectoryDrop(error_dir).write(target, message.raw)
     DirectoryDrop(error_dir).write(target + ".errors.json", json.dumps(report, indent=2, default=str).encode())
     archived = inbox.parent / f"{inbox.name}.archive" / target

@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
@@ -43,6 +44,7 @@ from b2b_gateway.store.records import (
     error_rows,
     event_row,
     event_rows,
+    file_payload_row,
     message_row,
     output_key,
     output_row,
@@ -115,12 +117,12 @@ class MessageRepository:
 
     def _state_of(self, message: Message) -> SaveState:
         known = self._saved.get(message.id)
-        if known is not None and known.obj is message:
+        if known is not None and known.obj() is message:
             self._saved.move_to_end(message.id)
             return known
         parent = self._saved.get(message.parent_id) if message.parent_id else None
         root = parent.root_id if parent is not None else (message.parent_id or message.id)
-        fresh = SaveState(obj=message, run=run_token(message), root_id=root)
+        fresh = SaveState(obj=weakref.ref(message), run=run_token(message), root_id=root)
         self._saved[message.id] = fresh
         while len(self._saved) > self._cache_size:
             self._saved.popitem(last=False)
@@ -133,7 +135,9 @@ class MessageRepository:
             st.run = run_token(message)
         now = utcnow()
         pays: list[dict[str, Any]] = []
-        if not st.raw:
+        if not st.raw and message.path is not None:
+            pays.append(file_payload_row(message.path, message.sha256, message.size, now))
+        elif not st.raw:
             pays.append(payload_row(message.raw, message.sha256, now))
         canonical = st.canonical(message)
         if canonical is not None:

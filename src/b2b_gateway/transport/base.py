@@ -51,6 +51,8 @@ class Headers:
     CHANNEL = "x-b2b-channel"
     FILENAME = "x-b2b-filename"
     PICKUP = "x-b2b-pickup"
+    FILE = "x-b2b-file"
+    """A big picked-up file is not put on the queue: this names where it was archived (read as a stream)."""
     REPLAY_OF = "x-b2b-replay-of"
     ATTEMPT = "x-b2b-attempt"
     REASON = "x-b2b-death-reason"
