@@ -31,7 +31,10 @@ from b2b_gateway.pipeline.context import PipelineContext
 from b2b_gateway.pipeline.message import AuditEvent, Direction, Message, State
 from b2b_gateway.pipeline.stages import INBOUND, OUTBOUND, Stage
 
-__all__ = ["Pipeline", "failure_state"]
+__all__ = ["KEEP_FAILED", "Pipeline", "failure_state"]
+
+KEEP_FAILED = 1000
+"""Children of a streamed input kept in ``children`` because they failed (to report them); the rest are counted."""
 
 log = get_logger("b2b_gateway.pipeline")
 
@@ -134,6 +137,8 @@ class Pipeline:
             await asyncio.gather(*(self._run_from(child, stages, start) for child in batch))
             for child in batch:
                 message.outcomes[child.state.value] = message.outcomes.get(child.state.value, 0) + 1
+                if child.errors and len(message.children) < KEEP_FAILED:
+                    message.children.append(child)  # to report (the CLI); the others are let go
                 settle = getattr(message.unit, "settle", None)
                 if callable(settle) and child.unit is not None:
                     settle(child.unit, [*child.errors, *child.warnings])

@@ -157,10 +157,11 @@ def _decode_stream(message: Message, codec: DocumentCodec, ctx: PipelineContext)
         )
     options = ctx.options(message.partner_id)
     check = codec.stream_split(message.chunks(), options)
-    for _ in check:
-        pass  # the messages are checked again (and kept no longer) when the children are made
+    for unit in check:  # each message again when the children are made; here only a stub for a CONTRL
+        check.settle(unit, [])
     findings = check.findings()
     if any(e.severity == "error" for e in findings) or not check.messages:
+        message.unit = check  # what the acknowledgment of the rejected interchange answers
         raise DocumentRejected(
             findings or [MissingError("the interchange holds no message", location=Location(segment="UNH"))]
         )

@@ -361,8 +361,9 @@ class Gateway:
                     await task
             await self.stop()
 
-    async def run_once(self) -> list[Message]:
-        """Process what is waiting (pickup, queues, outbox), then stop; returns the documents processed."""
+    async def run_once(self, *, load: bool = True) -> list[Message]:
+        """Process what is waiting (pickup, queues, outbox), then stop; returns the documents processed
+        (read back from the store with their children; none with ``load=False``, as the command line asks)."""
         self._collect = True
         await self.start(http=False, wait_for_broker=False)
         assert self.relay is not None and self.repo is not None
@@ -373,6 +374,8 @@ class Gateway:
                 await self.relay.drain()
                 quiet = quiet + 1 if await self._idle() else 0
                 await asyncio.sleep(0.02)
+            if not load:
+                return []
             return [await self.repo.load_message(mid) for mid in dict.fromkeys(self.processed)]
         finally:
             await self.stop()

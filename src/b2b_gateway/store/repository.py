@@ -300,10 +300,10 @@ class MessageRepository:
         async with self.db.connect() as conn:
             return await queries.payload(conn, sha256)
 
-    async def load_message(self, message_id: str) -> Message:
+    async def load_message(self, message_id: str, *, children: bool = True) -> Message:
         """Rebuild the pipeline record of a stored message (raw bytes, fields, state, events, errors)."""
         async with self.db.connect() as conn:
-            return await queries.load_message(conn, message_id)
+            return await queries.load_message(conn, message_id, children=children)
 
     async def purge(self, cutoffs: dict[str | None, Any]) -> PurgeReport:
         """Apply retention: delete whole lineage trees older than their partner's cutoff (``None`` = default)."""
