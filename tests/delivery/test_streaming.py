@@ -150,3 +150,22 @@ def test_run_streams_a_big_interchange_from_the_pickup_directory(tmp_path: Path)
     assert json.loads(meta)["outcomes"] == "routed=12000"
     assert (queued or 0) < 100_000  # the file itself never went through the queue
     print(f"\n12,000 messages streamed: peak RSS {result['peak_rss_mb']} MB in {result['seconds']} s")
+
+
+def test_a_queued_file_reference_is_followed_only_into_the_pickup_archive(tmp_path: Path) -> None:
+    from b2b_gateway.pipeline import Direction
+    from b2b_gateway.runtime.worker import message_from_envelope
+    from b2b_gateway.transport import Envelope, Headers
+
+    archive = tmp_path / "in.archive"
+    archive.mkdir()
+    inside = write_orders(archive / "x-orders.edi", 3)
+    outside = write_orders(tmp_path / "elsewhere.edi", 3)
+
+    def path_of(name: Path) -> str | None:
+        envelope = Envelope(body=b"", message_id="a" * 32, headers={Headers.FILE: str(name)})
+        return message_from_envelope(envelope, Direction.INBOUND, files=archive).path
+
+    assert path_of(inside) == str(inside.resolve())
+    assert path_of(outside) is None
+    assert path_of(archive / ".." / "elsewhere.edi") is None

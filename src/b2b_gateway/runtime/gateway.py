@@ -186,7 +186,7 @@ class Gateway:
         self.inbound_stages = inbound_stages(repo, talk, unwrap=ctx.verifier is not None)
         self.outbound_stages = outbound_stages(talk)
         pipeline = Pipeline(ctx, inbound=self.inbound_stages, outbound=self.outbound_stages)
-        self.worker = worker = InboundWorker(pipeline, node=self.owner, on_done=self._done)
+        self.worker = worker = InboundWorker(pipeline, node=self.owner, on_done=self._done, files=self.pickup.archive)
         self.as2.bind(lambda make: worker.run(make, hold=False), talk)
         if consume:
             prefetch = s.amqp.prefetch

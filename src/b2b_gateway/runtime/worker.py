@@ -44,8 +44,12 @@ def stable_id(message_id: str, body: bytes) -> str:
     return derive_id(f"sha256:{hashlib.sha256(body).hexdigest()}")
 
 
-def message_from_envelope(envelope: Envelope, direction: Direction) -> Message:
-    """A fresh pipeline record for a queued document (the same ids every time it is delivered)."""
+def message_from_envelope(envelope: Envelope, direction: Direction, *, files: Path | None = None) -> Message:
+    """A fresh pipeline record for a queued document (the same ids every time it is delivered).
+
+    A big file from the pickup comes as a reference (``x-b2b-file``); it is read as a stream only when it
+    lies in ``files`` (this gateway's pickup archive): a publisher cannot make the gateway read other files.
+    """
     headers = envelope.headers
     metadata = {"queue_message_id": envelope.message_id} if envelope.message_id else {}
     for header, key in (
@@ -58,7 +62,7 @@ def message_from_envelope(envelope: Envelope, direction: Direction) -> Message:
         if value:
             metadata[key] = str(value)
     correlation = str(headers.get(Headers.CORRELATION_ID) or envelope.correlation_id or "")
-    path = str(headers.get(Headers.FILE) or "") or None
+    path = _archived(str(headers.get(Headers.FILE) or ""), files)
     return Message(
         raw=envelope.body,
         path=path,
@@ -70,11 +74,27 @@ def message_from_envelope(envelope: Envelope, direction: Direction) -> Message:
     )
 
 
+def _archived(name: str, files: Path | None) -> str | None:
+    if not name or files is None:
+        return None
+    path = Path(name).resolve()
+    return str(path) if path.is_relative_to(files.resolve()) and path.is_file() else None
+
+
 class InboundWorker:
     """Runs queued (or posted) documents through the pipeline."""
 
-    def __init__(self, pipeline: Pipeline, *, node: str = "", on_done: Callable[[Message], None] | None = None) -> None:
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        *,
+        node: str = "",
+        on_done: Callable[[Message], None] | None = None,
+        files: Path | None = None,
+    ) -> None:
         self.pipeline = pipeline
+        self.files = files
+        """The pickup archive: the only place a queued file reference (``x-b2b-file``) may point into."""
         self.node = node
         self.on_done = on_done
         self.stopping = asyncio.Event()
@@ -115,7 +135,9 @@ class InboundWorker:
 
         async def handle(delivery: Delivery) -> None:
             async with delivery.process():
-                message = await self.run(lambda: message_from_envelope(delivery.envelope, direction), hold=True)
+                message = await self.run(
+                    lambda: message_from_envelope(delivery.envelope, direction, files=self.files), hold=True
+                )
                 report_rejected_file(message)
 
         return handle
