@@ -155,7 +155,8 @@ class Message:
     sha256: str = ""
     path: str | None = None
     """A big input read as a stream from this file (``limits.stream_threshold_bytes``); ``raw`` is then empty."""
-    size: int = -1
+    file_size: int = -1
+    """The size of :attr:`path` (read once); see :attr:`size`."""
     child_count: int = 0
     """Messages split from this one (a streamed input keeps their count and outcomes, not the children)."""
     outcomes: dict[str, int] = field(default_factory=dict)
@@ -164,8 +165,8 @@ class Message:
     def __post_init__(self) -> None:
         if not self.correlation_id:
             self.correlation_id = self.id
-        if self.size < 0:
-            self.size = Path(self.path).stat().st_size if self.path is not None else len(self.raw)
+        if self.path is not None and self.file_size < 0:
+            self.file_size = Path(self.path).stat().st_size
         if not self.sha256:
             if self.path is None:
                 self.sha256 = hashlib.sha256(self.raw).hexdigest()
@@ -174,6 +175,11 @@ class Message:
                 for chunk in self.chunks():
                     digest.update(chunk)
                 self.sha256 = digest.hexdigest()
+
+    @property
+    def size(self) -> int:
+        """The input's size in bytes: the file's for a streamed input, else ``raw``'s (as it is now)."""
+        return self.file_size if self.path is not None else len(self.raw)
 
     def chunks(self, size: int = 1 << 20) -> Iterator[bytes]:
         """The input in chunks of ``size`` bytes (read from :attr:`path`, or slices of ``raw``)."""

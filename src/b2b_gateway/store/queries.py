@@ -255,7 +255,7 @@ async def load_message(conn: AsyncConnection, message_id: str, *, children: bool
     msg = Message(
         raw=raw,
         path=path,
-        size=size,
+        file_size=size,
         direction=Direction(row["direction"]),
         channel=row["channel"],
         id=row["id"],
