@@ -98,7 +98,7 @@ def measure_peak_rss(
         elif command == "validate":
             try:
                 report = json.loads((work / "stdout").read_text())
-                result["messages"] = len(report.get("documents", []))
+                result["messages"] = report.get("document_count", len(report.get("documents", [])))
                 result["valid"] = report.get("valid")
             except ValueError:
                 result["messages"] = 0
