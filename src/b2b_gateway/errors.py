@@ -382,23 +382,14 @@ class OfficialSchemaError(ConfigurationError):
     fail their checksum; as a warning, it says which validation is off."""
 
     code = "CONFIG_OFFICIAL_SCHEMAS"
-
-
 class RoutingConfigError(ConfigurationError):
     """The routing file (``routes.yaml``) is invalid: the gateway keeps the rules it had."""
-
     code = "CONFIG_ROUTING"
-
-
 class StoreSchemaError(ConfigurationError):
     """The store's schema cannot be brought to this gateway's revision (a failed or unknown migration)."""
-
     code = "CONFIG_STORE_SCHEMA"
-
-
 class BrokerTopologyError(ConfigurationError):
     """An exchange or queue on the broker exists with other arguments than the gateway declares."""
-
     code = "CONFIG_BROKER_TOPOLOGY"
 
 
