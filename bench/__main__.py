@@ -99,9 +99,7 @@ def _section(name: str, plan: Any, args: argparse.Namespace) -> dict[str, Any]:
     if name == "memory":
         from bench.memory import run_memory
 
-        return run_memory(
-            plan.memory_megabytes, plan.memory_messages, timeout_s=plan.memory_timeout_s, cap_mb=plan.memory_cap_mb
-        )
+        return run_memory(plan.memory_messages, timeout_s=plan.memory_timeout_s, cap_mb=plan.memory_cap_mb)
     from bench.profile import run_profile
 
     return asyncio.run(run_profile(plan.profile_messages, cprofile=args.profile))

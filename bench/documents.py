@@ -3,8 +3,9 @@
 * :func:`orders` — EDIFACT ORDERS D96A from MOCKBUYER (its ``orders-in`` sample) with N order lines,
   each document its own interchange with a unique interchange reference and order number;
 * :func:`ubl_invoices` — MOCKEINVOICE's UBL 2.1 invoice (``invoice-in``) with unique invoice numbers;
-* :func:`canonical_orders` — MOCKEDI's canonical order (``order-out``) for the outbound direction;
-* :func:`big_interchange` — one interchange of many ORDERS messages, written to a file in pieces.
+* :func:`canonical_orders` — MOCKEDI's canonical order (``order-out``) for the outbound direction.
+
+The memory case's big interchange comes from :mod:`bench.interchange`.
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ import functools
 import itertools
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from bench.infra import ROOT
 
@@ -107,21 +106,3 @@ def order_number(edifact: bytes) -> str:
     """The order number (BGM 1004) of an EDIFACT ORDERS, as the partner side sees it."""
     found = _BGM.search(edifact)
     return found.group(1).decode("latin-1") if found else ""
-
-
-def _big_pieces(messages: int, lines: int) -> Iterator[str]:
-    yield "UNA:+.? '\n" + _unb("BIG1") + "'\n"
-    for ref in range(1, messages + 1):
-        yield "'\n".join(order_message(f"BIG-{ref}", lines, ref)) + "'\n"
-    yield f"UNZ+{messages}+BIG1'\n"
-
-
-def big_interchange(path: Path, megabytes: float, messages: int) -> int:
-    """Write one interchange of ``messages`` ORDERS (line count chosen for about ``megabytes``); its size."""
-    per_line = sum(len(s) + 2 for s in _line(500))
-    fixed = sum(len(s) + 2 for s in order_message("BIG-50000", 0, 50000))
-    lines = max(1, round((megabytes * 1_000_000 / messages - fixed) / per_line))
-    with path.open("w", encoding="latin-1") as out:
-        for piece in _big_pieces(messages, lines):
-            out.write(piece)
-    return path.stat().st_size

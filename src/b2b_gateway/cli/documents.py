@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +14,8 @@ import typer
 from b2b_gateway.cli.app import settings_of
 from b2b_gateway.cli.output import print_errors, print_json
 from b2b_gateway.errors import GatewayError, Location
-from b2b_gateway.pipeline import Message, Pipeline, State
+from b2b_gateway.pipeline import Message, Pipeline, PipelineContext, State
+from b2b_gateway.pipeline.message import AuditEvent
 from b2b_gateway.runtime.context import build_context
 
 __all__ = ["FORMAT_ALIASES", "translate", "validate"]
@@ -59,15 +62,40 @@ def all_errors(message: Message) -> list[GatewayError]:
     return out
 
 
-def check_document(ctx: typer.Context, data: bytes, partner: str | None) -> Message:
+def check_document(
+    ctx: typer.Context,
+    data: bytes,
+    partner: str | None,
+    *,
+    path: str | None = None,
+    context: PipelineContext | None = None,
+) -> Message:
+    """Run the input (``data``, or the big file at ``path`` read as a stream) through the checks."""
     settings = settings_of(ctx)
-    pipeline = Pipeline(build_context(settings))
-    message = Message(raw=data, channel="cli", metadata={"partner": partner} if partner else {})
+    pipeline = Pipeline(context or build_context(settings))
+    message = Message(raw=data, channel="cli", path=path, metadata={"partner": partner} if partner else {})
     return asyncio.run(pipeline.run(message, stop_after="check"))
 
 
+def big_file(ctx: typer.Context, name: str) -> str | None:
+    """``name`` when it is a file over ``limits.stream_threshold_bytes`` (read as a stream, never whole)."""
+    if name == "-":
+        return None
+    try:
+        size = Path(name).stat().st_size
+    except OSError:
+        return None
+    return name if size > settings_of(ctx).limits.stream_threshold_bytes else None
+
+
+def document_count(message: Message) -> int:
+    """How many business documents the input held (a streamed input counts them; it does not keep them)."""
+    return message.child_count if message.path is not None else len(documents_of(message))
+
+
 def is_accepted(message: Message) -> bool:
-    return all(m.state in _OK for m in [message, *documents_of(message)]) and not all_errors(message)
+    streamed_ok = all(State(state) in _OK for state in message.outcomes)
+    return streamed_ok and all(m.state in _OK for m in [message, *documents_of(message)]) and not all_errors(message)
 
 
 def translate(
@@ -87,6 +115,10 @@ def translate(
     fmt = FORMAT_ALIASES.get(to)
     if fmt is None:
         raise typer.BadParameter(f"unknown format {to!r}; use one of {', '.join(FORMAT_ALIASES)}", param_hint="--to")
+    path = big_file(ctx, input)
+    if path is not None:
+        _translate_stream(ctx, path, partner, fmt, output, json_errors)
+        return
     data = read_input(input)
     message = check_document(ctx, data, partner)
     if not is_accepted(message):
@@ -116,6 +148,55 @@ def translate(
         output.write_bytes(body)
 
 
+def _translate_stream(
+    ctx: typer.Context, path: str, partner: str | None, fmt: str, output: Path | None, json_errors: bool
+) -> None:
+    """A big interchange: each checked message is rendered as it goes into a temporary file beside the output,
+    which becomes the output only when the whole input is accepted (nothing is written otherwise)."""
+    context = build_context(settings_of(ctx))
+    try:
+        codec = context.codecs.get(fmt)
+    except GatewayError as exc:
+        print_errors([exc], as_json=json_errors)
+        raise typer.Exit(2) from None
+    folder = output.parent if output is not None else None
+    with tempfile.NamedTemporaryFile("wb", dir=folder, prefix=".translate-", delete=False) as tmp:
+        written = [0]
+        problems: list[GatewayError] = []
+
+        def render(message: Message, event: AuditEvent) -> None:
+            if message.parent_id is None or event.stage != "check" or event.outcome == "error" or problems:
+                return
+            try:
+                body = codec.from_canonical(message.canonical, context.options(message.partner_id))  # type: ignore[arg-type]
+            except GatewayError as exc:
+                problems.append(exc)
+                return
+            sep = (
+                (b"[\n" if fmt == "canonical-json" else b"")
+                if not written[0]
+                else (b",\n" if fmt == "canonical-json" else b"\n")
+            )
+            tmp.write(sep + body)
+            written[0] += 1
+
+        context.observers.append(render)
+        message = check_document(ctx, b"", partner, path=path, context=context)
+        tmp.write((b"\n]\n" if fmt == "canonical-json" else b"\n") if written[0] else b"")
+    try:
+        if problems or not is_accepted(message):
+            print_errors(problems or all_errors(message), as_json=json_errors, source=path)
+            raise typer.Exit(1)
+        if output is not None:
+            Path(tmp.name).replace(output)
+            return
+        with Path(tmp.name).open("rb") as fh:
+            shutil.copyfileobj(fh, sys.stdout.buffer)
+        sys.stdout.flush()
+    finally:
+        Path(tmp.name).unlink(missing_ok=True)
+
+
 def validate(
     ctx: typer.Context,
     input: InputArg,
@@ -126,8 +207,9 @@ def validate(
     ] = False,
 ) -> None:
     """Check a document (syntax, structure, mapping, business rules) without producing output. Exit 0 or 1."""
-    data = read_input(input)
-    message = check_document(ctx, data, partner)
+    path = big_file(ctx, input)
+    data = b"" if path else read_input(input)
+    message = check_document(ctx, data, partner, path=path)
     ok = is_accepted(message)
     warnings = _unique([w for m in [message, *documents_of(message)] for w in m.warnings])
     acks = _contrl(ctx, message) if contrl else []
@@ -137,6 +219,7 @@ def validate(
                 "valid": ok,
                 "format": message.format,
                 "partner": message.partner_id,
+                "document_count": document_count(message),
                 "documents": [
                     {
                         "document_type": m.document_type,
@@ -155,8 +238,7 @@ def validate(
     else:
         print_errors(warnings, source=input)
         if ok:
-            docs = documents_of(message)
-            typer.echo(f"{input}: valid {message.format} ({len(docs)} document(s))", err=True)
+            typer.echo(f"{input}: valid {message.format} ({document_count(message)} document(s))", err=True)
         else:
             print_errors(all_errors(message), source=input)
         for ack in acks:

@@ -42,7 +42,7 @@ def run(
 
     async def main() -> None:
         if once:
-            await gateway.run_once()
+            await gateway.run_once(load=False)
             return
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

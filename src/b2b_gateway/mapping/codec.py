@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -10,7 +11,7 @@ from b2b_gateway.errors import GatewayError
 from b2b_gateway.partners.profile import PartnerProfile
 from b2b_gateway.settings import LimitSettings
 
-__all__ = ["CodecOptions", "DocumentCodec", "EnvelopeInfo", "Unit"]
+__all__ = ["CodecOptions", "DocumentCodec", "EnvelopeInfo", "StreamingCodec", "Unit", "UnitStream"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,4 +88,30 @@ class DocumentCodec(Protocol):
 
     def from_canonical(self, document: Document, options: CodecOptions) -> bytes:
         """Render a canonical document in this format for the partner in ``options``."""
+        ...
+
+
+class UnitStream(Protocol):
+    """The units of a big input, one at a time (see :class:`StreamingCodec`)."""
+
+    messages: int
+    """Units read so far."""
+
+    def __iter__(self) -> Iterator[Unit]: ...
+
+    def findings(self) -> list[GatewayError]:
+        """After the iteration: the input's own findings (envelope, trailers, control counts), warnings included."""
+        ...
+
+    def settle(self, unit: Unit, errors: list[GatewayError]) -> None:
+        """Keep what the acknowledgment needs of a processed unit (its reference, its findings), not the unit."""
+        ...
+
+
+@runtime_checkable
+class StreamingCodec(Protocol):
+    """A codec that reads a big input as a stream of units (EDIFACT interchanges)."""
+
+    def stream_split(self, chunks: Iterable[bytes], options: CodecOptions) -> UnitStream:
+        """The units of the input in ``chunks``, read one at a time; never the whole input."""
         ...

@@ -7,8 +7,10 @@ import hashlib
 import os
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, Literal
 
 from b2b_gateway.canonical.documents import Document
@@ -116,9 +118,15 @@ class Output:
     id: str = field(default_factory=new_id)
 
 
-@dataclass(slots=True, eq=False, weakref_slot=True)
+@dataclass(slots=True, eq=False, repr=False, weakref_slot=True)
 class Message:
-    """A document on its way through the gateway, with everything that happened to it."""
+    """A document on its way through the gateway, with everything that happened to it.
+
+    Its ``repr`` is short on purpose: on Python 3.11 ``asyncio.run`` formats the repr of its main task's
+    result (a ``Message`` returned by ``Pipeline.run``) when it restores the SIGINT handler, and the
+    dataclass repr of an interchange's message (every child, every segment of the interchange in each
+    child's unit) grows with the square of the number of messages.
+    """
 
     raw: bytes
     direction: Direction = Direction.INBOUND
@@ -145,12 +153,55 @@ class Message:
     children: list[Message] = field(default_factory=list)
     unit: Any = None
     sha256: str = ""
+    path: str | None = None
+    """A big input read as a stream from this file (``limits.stream_threshold_bytes``); ``raw`` is then empty."""
+    file_size: int = -1
+    """The size of :attr:`path` (read once); see :attr:`size`."""
+    child_count: int = 0
+    """Messages split from this one (a streamed input keeps their count and outcomes, not the children)."""
+    outcomes: dict[str, int] = field(default_factory=dict)
+    """A streamed input's children by final state."""
 
     def __post_init__(self) -> None:
         if not self.correlation_id:
             self.correlation_id = self.id
+        if self.path is not None and self.file_size < 0:
+            self.file_size = Path(self.path).stat().st_size
         if not self.sha256:
-            self.sha256 = hashlib.sha256(self.raw).hexdigest()
+            if self.path is None:
+                self.sha256 = hashlib.sha256(self.raw).hexdigest()
+            else:
+                digest = hashlib.sha256()
+                for chunk in self.chunks():
+                    digest.update(chunk)
+                self.sha256 = digest.hexdigest()
+
+    @property
+    def size(self) -> int:
+        """The input's size in bytes: the file's for a streamed input, else ``raw``'s (as it is now)."""
+        return self.file_size if self.path is not None else len(self.raw)
+
+    def chunks(self, size: int = 1 << 20) -> Iterator[bytes]:
+        """The input in chunks of ``size`` bytes (read from :attr:`path`, or slices of ``raw``)."""
+        if self.path is None:
+            yield from (self.raw[i : i + size] for i in range(0, len(self.raw), size))
+            return
+        with Path(self.path).open("rb") as fh:
+            while chunk := fh.read(size):
+                yield chunk
+
+    def head(self, size: int = 65536) -> bytes:
+        """The first ``size`` bytes of the input (enough to detect the format and read the envelope)."""
+        if self.path is None:
+            return self.raw[:size]
+        with Path(self.path).open("rb") as fh:
+            return fh.read(size)
+
+    def __repr__(self) -> str:
+        return (
+            f"Message(id={self.id!r}, state={self.state.value!r}, document_type={self.document_type!r}, "
+            f"size={self.size}, children={self.child_count})"
+        )
 
     def record(
         self, stage: str, outcome: Outcome, detail: str = "", *, actor: str = "gateway", **data: Any
@@ -160,14 +211,15 @@ class Message:
         self.events.append(event)
         return event
 
-    def child(self, raw: bytes, **kwargs: Any) -> Message:
+    def child(self, raw: bytes, *, keep: bool = True, **kwargs: Any) -> Message:
         """A message split from this one (an EDIFACT message from its interchange), with the lineage set.
 
         The child's id derives from the parent's id and its position, so splitting again gives the same ids.
+        A streamed input does not ``keep`` its children (in :attr:`children`); it counts them.
         """
         kid = Message(
             raw=raw,
-            id=derive_id(f"{self.id}/{len(self.children)}", like=self.id),
+            id=derive_id(f"{self.id}/{self.child_count}", like=self.id),
             direction=self.direction,
             channel=self.channel,
             correlation_id=self.correlation_id,
@@ -179,7 +231,9 @@ class Message:
             metadata=dict(self.metadata),
             **kwargs,
         )
-        self.children.append(kid)
+        self.child_count += 1
+        if keep:
+            self.children.append(kid)
         return kid
 
     @property
@@ -200,9 +254,10 @@ class Message:
             "business_key": self.business_key,
             "state": self.state.value,
             "sha256": self.sha256,
-            "size": len(self.raw),
+            "size": self.size,
             "received_at": self.received_at.isoformat(),
             "errors": [e.to_dict() for e in self.errors],
             "warnings": [w.to_dict() for w in self.warnings],
             "children": [c.id for c in self.children],
+            **({"streamed": {"children": self.child_count, "outcomes": dict(self.outcomes)}} if self.path else {}),
         }

@@ -13,7 +13,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import itertools
+from collections.abc import Iterator, Sequence
 
 from b2b_gateway.errors import (
     DocumentRejected,
@@ -29,7 +31,10 @@ from b2b_gateway.pipeline.context import PipelineContext
 from b2b_gateway.pipeline.message import AuditEvent, Direction, Message, State
 from b2b_gateway.pipeline.stages import INBOUND, OUTBOUND, Stage, saved_by_deliverer
 
-__all__ = ["Pipeline", "failure_state"]
+__all__ = ["KEEP_FAILED", "Pipeline", "failure_state"]
+
+KEEP_FAILED = 1000
+"""Children of a streamed input kept in ``children`` because they failed (to report them); the rest are counted."""
 
 log = get_logger("b2b_gateway.pipeline")
 
@@ -113,11 +118,32 @@ class Pipeline:
                     return
                 self._notify(message, before)
                 log.debug("stage.done", state=message.state.value)
-            if children:
-                for child in children:
-                    await self._run_from(child, stages, index + 1)
+            if children is not None:
+                if isinstance(children, list):
+                    for child in children:
+                        await self._run_from(child, stages, index + 1)
+                else:
+                    await self._run_stream(message, children, stages, index + 1)
                 await self._save(message)
                 return
+
+    async def _run_stream(
+        self, message: Message, children: Iterator[Message], stages: Sequence[Stage], start: int
+    ) -> None:
+        """The children of a streamed input, ``limits.stream_batch`` at a time (their saves commit together);
+        each is settled into the parent's summary (its state counted, its findings kept for the CONTRL) and let go."""
+        size = max(self.ctx.limits.stream_batch, 1)
+        while batch := list(itertools.islice(children, size)):
+            await asyncio.gather(*(self._run_from(child, stages, start) for child in batch))
+            for child in batch:
+                message.outcomes[child.state.value] = message.outcomes.get(child.state.value, 0) + 1
+                if child.errors and len(message.children) < KEEP_FAILED:
+                    message.children.append(child)  # to report (the CLI); the others are let go
+                settle = getattr(message.unit, "settle", None)
+                if callable(settle) and child.unit is not None:
+                    settle(child.unit, [*child.errors, *child.warnings])
+        message.metadata["children"] = str(message.child_count)
+        message.metadata["outcomes"] = ",".join(f"{k}={v}" for k, v in sorted(message.outcomes.items()))
 
     async def _fail(self, message: Message, stage: str, error: GatewayError) -> None:
         errors = error.errors if isinstance(error, DocumentRejected) else [error]

@@ -12,7 +12,7 @@ Outbound: receive → identify → decode → validate → map → check → ren
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
 from b2b_gateway.canonical.rules import DEFAULT_RULESETS, check_business_rules
@@ -20,18 +20,19 @@ from b2b_gateway.errors import (
     DocumentRejected,
     InputTooLargeError,
     Location,
+    MissingError,
     UnknownPartnerError,
     UnroutableError,
 )
 from b2b_gateway.mapping.canonical_json import dump_canonical
-from b2b_gateway.mapping.codec import DocumentCodec
+from b2b_gateway.mapping.codec import DocumentCodec, StreamingCodec, UnitStream
 from b2b_gateway.observability.tracing import outgoing_trace
 from b2b_gateway.pipeline.context import PipelineContext
 from b2b_gateway.pipeline.message import Direction, Message, Output, State
 
 __all__ = ["INBOUND", "OUTBOUND", "Stage", "StageResult", "saved_by_deliverer"]
 
-StageResult = list[Message] | None
+StageResult = list[Message] | Iterator[Message] | None
 StageFn = Callable[[Message, PipelineContext], StageResult | Awaitable[StageResult]]
 
 
@@ -55,25 +56,30 @@ def saved_by_deliverer(ctx: PipelineContext) -> bool:
 def _codec(message: Message, ctx: PipelineContext) -> DocumentCodec:
     if message.format:
         return ctx.codecs.get(message.format)
-    codec = ctx.codecs.detect(message.raw)
+    codec = ctx.codecs.detect(message.head() if message.path is not None else message.raw)
     message.format = codec.name
     return codec
 
 
 def receive(message: Message, ctx: PipelineContext) -> None:
-    limit = ctx.limits.max_document_bytes
-    if len(message.raw) > limit:
+    streamed = message.path is not None
+    limit = ctx.limits.max_stream_bytes if streamed else ctx.limits.max_document_bytes
+    if message.size > limit:
+        setting = "limits.max_stream_bytes" if streamed else "limits.max_document_bytes"
         raise InputTooLargeError(
-            f"document of {len(message.raw)} bytes is over the limit of {limit} bytes",
-            hint="raise limits.max_document_bytes if this partner really sends such documents",
+            f"{'file' if streamed else 'document'} of {message.size} bytes is over the limit of {limit} bytes",
+            location=Location(offset=limit, field="size"),
+            hint=f"raise {setting} if this partner really sends such documents",
+            details={"size": message.size, "limit": limit, "setting": setting},
         )
     message.state = State.RECEIVED
-    message.record("receive", "ok", f"{len(message.raw)} bytes via {message.channel}", sha256=message.sha256)
+    how = f"streamed from {message.path}" if streamed else f"via {message.channel}"
+    message.record("receive", "ok", f"{message.size} bytes {how}", sha256=message.sha256)
 
 
 def identify(message: Message, ctx: PipelineContext) -> None:
     codec = _codec(message, ctx)
-    env = codec.envelope(message.raw, ctx.options(message.partner_id))
+    env = codec.envelope(message.head() if message.path is not None else message.raw, ctx.options(message.partner_id))
     message.interchange_ref = message.interchange_ref or env.interchange_ref
     message.test = message.test or env.test
     if env.document_type:
@@ -119,6 +125,8 @@ def verify(message: Message, ctx: PipelineContext) -> None:
 
 def decode(message: Message, ctx: PipelineContext) -> StageResult:
     codec = _codec(message, ctx)
+    if message.path is not None:
+        return _decode_stream(message, codec, ctx)
     units = codec.split(message.raw, ctx.options(message.partner_id))
     warnings = [w for u in units for w in u.warnings]
     message.warnings.extend(warnings)
@@ -142,6 +150,44 @@ def decode(message: Message, ctx: PipelineContext) -> StageResult:
     message.state = State.SPLIT
     message.record("decode", "warning" if warnings else "ok", f"{len(kids)} message(s)", children=[k.id for k in kids])
     return kids
+
+
+def _decode_stream(message: Message, codec: DocumentCodec, ctx: PipelineContext) -> Iterator[Message]:
+    """A big input: read it once to check its envelope (all or nothing, as for a small one), then again
+    as a stream of children that the runner takes through the other stages a batch at a time."""
+    if not isinstance(codec, StreamingCodec):
+        raise InputTooLargeError(
+            f"{codec.name} documents of {message.size} bytes cannot be read as a stream",
+            location=Location(offset=ctx.limits.stream_threshold_bytes, field="size"),
+            hint="limits.stream_threshold_bytes: only EDIFACT interchanges are read as a stream",
+        )
+    options = ctx.options(message.partner_id)
+    check = codec.stream_split(message.chunks(), options)
+    for unit in check:  # each message again when the children are made; here only a stub for a CONTRL
+        check.settle(unit, [])
+    findings = check.findings()
+    if any(e.severity == "error" for e in findings) or not check.messages:
+        message.unit = check  # what the acknowledgment of the rejected interchange answers
+        raise DocumentRejected(
+            findings or [MissingError("the interchange holds no message", location=Location(segment="UNH"))]
+        )
+    units = codec.stream_split(message.chunks(), options)
+    message.unit = units
+    message.warnings.extend(w for w in findings if w.severity == "warning")
+    message.state = State.SPLIT
+    message.record("decode", "ok", f"{check.messages} message(s), read as a stream", streamed=check.messages)
+    return _stream_children(message, units)
+
+
+def _stream_children(message: Message, units: UnitStream) -> Iterator[Message]:
+    for unit in units:
+        assert unit.raw is not None
+        kid = message.child(unit.raw, keep=False, document_type=unit.document_type, message_ref=unit.ref)
+        kid.unit = unit
+        kid.warnings.extend(unit.warnings)
+        kid.state = State.DECODED
+        kid.record("decode", "ok", f"{unit.document_type} {unit.ref or ''} split from {message.id}".strip())
+        yield kid
 
 
 def validate(message: Message, ctx: PipelineContext) -> None:

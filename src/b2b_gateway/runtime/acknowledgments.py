@@ -23,9 +23,10 @@ from b2b_gateway.errors import DocumentRejected, GatewayError, Location
 from b2b_gateway.formats.edifact.aperak import AperakItem, aperak_message
 from b2b_gateway.formats.edifact.contrl import build_contrl, contrl_wanted
 from b2b_gateway.formats.edifact.model import EdifactMessage, Interchange
-from b2b_gateway.formats.edifact.reader import read
+from b2b_gateway.formats.edifact.reader import read, read_header
 from b2b_gateway.formats.edifact.writer import write_interchange
 from b2b_gateway.mapping.codec import CodecOptions
+from b2b_gateway.mapping.edifact.codec import EdifactUnitStream
 from b2b_gateway.mapping.edifact.policy import reader_options
 from b2b_gateway.pipeline.message import Message, Output
 
@@ -49,12 +50,19 @@ def _leaves(message: Message) -> list[Message]:
 
 
 def _interchanges(message: Message, options: CodecOptions) -> list[Interchange]:
+    if isinstance(message.unit, EdifactUnitStream):  # a streamed input: its interchanges, with message stubs
+        return message.unit.interchanges
     found: list[Interchange] = []
     for leaf in _leaves(message):
         unit = leaf.unit
         ic = unit.meta.get("interchange") if unit is not None else None
         if isinstance(ic, Interchange) and all(ic is not other for other in found):
             found.append(ic)
+    if not found and message.path is not None:  # a big file stopped before it was read: its UNB answers
+        try:
+            return [read_header(message.head())]
+        except DocumentRejected:
+            return []
     return found or read(message.raw, reader_options(options)).interchanges
 
 

@@ -26,9 +26,9 @@ class EmbeddedGateway(Gateway):
             context=ctx,
         )
 
-    async def run_once(self) -> list[Message]:
+    async def run_once(self, *, load: bool = True) -> list[Message]:
         """Process what is in the inbox now (recovering files a crash left half-processed)."""
-        return await super().run_once()
+        return await super().run_once(load=load)
 
     async def serve(self, stop: asyncio.Event) -> None:
         await super().serve(stop)

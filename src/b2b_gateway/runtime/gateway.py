@@ -118,7 +118,10 @@ class Gateway:
         self.routers: list[APIRouter] = []
         """Extra routers for the HTTP app (API, dashboard, AS2): add them before :meth:`start`."""
         self.pickup = DirectoryPickup(
-            settings.inbox, settle_s=settings.directories.settle_s, max_bytes=settings.limits.max_document_bytes
+            settings.inbox,
+            settle_s=settings.directories.settle_s,
+            max_bytes=settings.limits.max_document_bytes,
+            stream_threshold=settings.limits.stream_threshold_bytes,
         )
         self.repo: MessageRepository | None = None
         self.transport: Transport | None = transport
@@ -184,7 +187,9 @@ class Gateway:
         self.inbound_stages = inbound_stages(repo, talk, unwrap=ctx.verifier is not None)
         self.outbound_stages = outbound_stages(talk)
         pipeline = Pipeline(ctx, inbound=self.inbound_stages, outbound=self.outbound_stages)
-        self.worker = worker = InboundWorker(pipeline, node=self.owner, on_done=self._done, trace=s.tracing.enabled)
+        self.worker = worker = InboundWorker(
+            pipeline, node=self.owner, on_done=self._done, trace=s.tracing.enabled, files=self.pickup.archive
+        )
         self.as2.bind(lambda make: worker.run(make, hold=False), talk)
         if consume:
             prefetch = s.amqp.prefetch
@@ -259,6 +264,17 @@ class Gateway:
             Headers.FILENAME: picked.name,
             Headers.PICKUP: str(self.pickup.inbox.resolve()),
         }
+        if picked.data is None:  # a big file: archived first, read from there as a stream, never queued whole
+            archived = self.pickup.archived(picked, message_id=message_id)
+            os.replace(picked.path, archived)
+            headers[Headers.FILE] = str(archived.resolve())
+            envelope = Envelope(body=b"", message_id=message_id, routing_key="directory", headers=headers)
+            try:
+                await self.transport.publish(self.topology.exchange_in, envelope)
+            except GatewayError:
+                os.replace(archived, picked.path)  # taken again at the next poll
+                raise
+            return message_id
         envelope = Envelope(body=picked.data, message_id=message_id, routing_key="directory", headers=headers)
         await self.transport.publish(self.topology.exchange_in, envelope)
         return message_id
@@ -272,7 +288,8 @@ class Gateway:
             except GatewayError as exc:
                 log.warning("pickup.publish_failed", file=picked.name, error=exc.message)
                 continue
-            self.pickup.done(picked, ok=True, message_id=message_id)
+            if not picked.streamed:
+                self.pickup.done(picked, ok=True, message_id=message_id)
             log.info("pickup.taken", file=picked.name, message_id=message_id)
             taken += 1
         return taken
@@ -349,8 +366,9 @@ class Gateway:
                     await task
             await self.stop()
 
-    async def run_once(self) -> list[Message]:
-        """Process what is waiting (pickup, queues, outbox), then stop; returns the documents processed."""
+    async def run_once(self, *, load: bool = True) -> list[Message]:
+        """Process what is waiting (pickup, queues, outbox), then stop; returns the documents processed
+        (read back from the store with their children; none with ``load=False``, as the command line asks)."""
         self._collect = True
         await self.start(http=False, wait_for_broker=False)
         assert self.relay is not None and self.repo is not None
@@ -361,6 +379,8 @@ class Gateway:
                 await self.relay.drain()
                 quiet = quiet + 1 if await self._idle() else 0
                 await asyncio.sleep(0.02)
+            if not load:
+                return []
             return [await self.repo.load_message(mid) for mid in dict.fromkeys(self.processed)]
         finally:
             await self.stop()

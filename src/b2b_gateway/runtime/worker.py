@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -44,8 +45,12 @@ def stable_id(message_id: str, body: bytes) -> str:
     return derive_id(f"sha256:{hashlib.sha256(body).hexdigest()}")
 
 
-def message_from_envelope(envelope: Envelope, direction: Direction) -> Message:
-    """A fresh pipeline record for a queued document (the same ids every time it is delivered)."""
+def message_from_envelope(envelope: Envelope, direction: Direction, *, files: Path | None = None) -> Message:
+    """A fresh pipeline record for a queued document (the same ids every time it is delivered).
+
+    A big file from the pickup comes as a reference (``x-b2b-file``); it is read as a stream only when it
+    lies in ``files`` (this gateway's pickup archive): a publisher cannot make the gateway read other files.
+    """
     headers = envelope.headers
     metadata = {"queue_message_id": envelope.message_id} if envelope.message_id else {}
     for header, key in (
@@ -60,14 +65,23 @@ def message_from_envelope(envelope: Envelope, direction: Direction) -> Message:
             metadata[key] = str(value)
     metadata.update(trace_context(headers))
     correlation = str(headers.get(Headers.CORRELATION_ID) or envelope.correlation_id or "")
+    path = _archived(str(headers.get(Headers.FILE) or ""), files)
     return Message(
         raw=envelope.body,
+        path=path,
         direction=direction,
         channel=str(headers.get(Headers.CHANNEL) or "amqp")[:32],
         id=stable_id(envelope.message_id, envelope.body),
         correlation_id=correlation[:64],
         metadata=metadata,
     )
+
+
+def _archived(name: str, files: Path | None) -> str | None:
+    if not name or files is None:
+        return None
+    path = Path(name).resolve()
+    return str(path) if path.is_relative_to(files.resolve()) and path.is_file() else None
 
 
 class InboundWorker:
@@ -80,10 +94,13 @@ class InboundWorker:
         node: str = "",
         on_done: Callable[[Message], None] | None = None,
         trace: bool = False,
+        files: Path | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.trace = trace
         """Tracing on: each message continues the trace it arrived in (or starts its correlation's)."""
+        self.files = files
+        """The pickup archive: the only place a queued file reference (``x-b2b-file``) may point into."""
         self.node = node
         self.on_done = on_done
         self.stopping = asyncio.Event()
@@ -128,7 +145,9 @@ class InboundWorker:
 
         async def handle(delivery: Delivery) -> None:
             async with delivery.process():
-                message = await self.run(lambda: message_from_envelope(delivery.envelope, direction), hold=True)
+                message = await self.run(
+                    lambda: message_from_envelope(delivery.envelope, direction, files=self.files), hold=True
+                )
                 report_rejected_file(message)
 
         return handle
@@ -139,7 +158,9 @@ def report_rejected_file(message: Message) -> None:
     (``<inbox>.error/<id>-<name>``) beside an ``.errors.json`` report, and out of the archive."""
     pickup, name = message.metadata.get("pickup"), message.metadata.get("filename")
     members = [message, *message.children]
-    if not pickup or not name or not any(e.severity == "error" for m in members for e in m.errors):
+    failed = any(e.severity == "error" for m in members for e in m.errors)
+    failed = failed or any(state in ("rejected", "failed", "quarantined") for state in message.outcomes)
+    if not pickup or not name or not failed:
         return
     inbox = Path(pickup)
     if not inbox.is_dir():
@@ -147,6 +168,12 @@ def report_rejected_file(message: Message) -> None:
     error_dir = inbox.parent / f"{inbox.name}.error"
     target = f"{message.id}-{name}"
     report = {"message": message.summary(), "children": [c.summary() for c in message.children]}
+    if message.path is not None:  # a streamed file: moved from the archive, not copied through memory
+        error_dir.mkdir(parents=True, exist_ok=True)
+        if Path(message.path).exists():
+            os.replace(message.path, error_dir / target)
+        DirectoryDrop(error_dir).write(target + ".errors.json", json.dumps(report, indent=2, default=str).encode())
+        return
     DirectoryDrop(error_dir).write(target, message.raw)
     DirectoryDrop(error_dir).write(target + ".errors.json", json.dumps(report, indent=2, default=str).encode())
     archived = inbox.parent / f"{inbox.name}.archive" / target

@@ -237,11 +237,25 @@ def _error(row: Any) -> GatewayError:
     )
 
 
-async def load_message(conn: AsyncConnection, message_id: str) -> Message:
+async def _raw(conn: AsyncConnection, sha256: str) -> tuple[bytes, str | None, int]:
+    """A stored input's bytes, or (for a big input kept as a file reference) ``b""`` and the file and its size."""
+    row = (await conn.execute(select(payloads).where(payloads.c.sha256 == sha256))).mappings().first()
+    if row is None:
+        raise NotFoundError(f"no payload {sha256[:16]}… in the archive")
+    if row["compression"] == "file":
+        return b"", bytes(row["data"]).decode("utf-8"), int(row["size"])
+    data = decompress(row["compression"], row["data"])
+    return data, None, len(data)
+
+
+async def load_message(conn: AsyncConnection, message_id: str, *, children: bool = True) -> Message:
+    """The stored message (with its children unless told not to); a big input comes back with its ``path``."""
     row = await _resolve(conn, message_id)
-    raw = await payload(conn, row["raw_sha256"])
+    raw, path, size = await _raw(conn, row["raw_sha256"])
     msg = Message(
         raw=raw,
+        path=path,
+        file_size=size,
         direction=Direction(row["direction"]),
         channel=row["channel"],
         id=row["id"],
@@ -273,6 +287,10 @@ async def load_message(conn: AsyncConnection, message_id: str) -> Message:
     ]
     for err_row in (await conn.execute(select(errors).where(errors.c.message_id == msg.id))).mappings().all():
         (msg.warnings if err_row["run"].endswith(":w") else msg.errors).append(_error(err_row))
+    if not children:
+        return msg
+    if not children:
+        return msg
     kids = await conn.execute(
         select(messages.c.id).where(messages.c.parent_id == msg.id).order_by(messages.c.received_at, messages.c.id)
     )

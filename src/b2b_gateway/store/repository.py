@@ -44,6 +44,7 @@ from b2b_gateway.store.records import (
     error_rows,
     event_row,
     event_rows,
+    file_payload_row,
     message_row,
     output_key,
     output_row,
@@ -134,7 +135,9 @@ class MessageRepository:
             st.run = run_token(message)
         now = utcnow()
         pays: list[dict[str, Any]] = []
-        if not st.raw:
+        if not st.raw and message.path is not None:
+            pays.append(file_payload_row(message.path, message.sha256, message.size, now))
+        elif not st.raw:
             pays.append(payload_row(message.raw, message.sha256, now))
         canonical = st.canonical(message)
         if canonical is not None:
@@ -307,10 +310,10 @@ class MessageRepository:
         async with self.db.connect() as conn:
             return await queries.payload(conn, sha256)
 
-    async def load_message(self, message_id: str) -> Message:
+    async def load_message(self, message_id: str, *, children: bool = True) -> Message:
         """Rebuild the pipeline record of a stored message (raw bytes, fields, state, events, errors)."""
         async with self.db.connect() as conn:
-            return await queries.load_message(conn, message_id)
+            return await queries.load_message(conn, message_id, children=children)
 
     async def purge(self, cutoffs: dict[str | None, Any]) -> PurgeReport:
         """Apply retention: delete whole lineage trees older than their partner's cutoff (``None`` = default)."""

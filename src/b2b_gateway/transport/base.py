@@ -53,6 +53,8 @@ class Headers:
     CHANNEL = "x-b2b-channel"
     FILENAME = "x-b2b-filename"
     PICKUP = "x-b2b-pickup"
+    FILE = "x-b2b-file"
+    """A big picked-up file is not put on the queue: this names where it was archived (read as a stream)."""
     REPLAY_OF = "x-b2b-replay-of"
     IMPORT = "x-b2b-import"
     TRACEPARENT = "traceparent"

@@ -23,18 +23,32 @@ _IGNORED_SUFFIXES = (".tmp", ".part", ".partial", ".filepart", ".crdownload")
 
 @dataclass(frozen=True, slots=True)
 class PickedFile:
-    """A file claimed from a pickup directory (moved into its ``.work`` folder)."""
+    """A file claimed from a pickup directory (moved into its ``.work`` folder).
+
+    ``data`` is the content, or ``None`` for a file over the pickup's ``stream_threshold``: that one is
+    never loaded, it is read as a stream from where it is archived.
+    """
 
     path: Path
     name: str
-    data: bytes
+    data: bytes | None
     mtime_ns: int = 0
+    size: int = 0
+
+    @property
+    def streamed(self) -> bool:
+        return self.data is None
 
     @property
     def identity(self) -> str:
         """What makes this file this file (name, time, content): the seed of its stable message id."""
-        digest = hashlib.sha256(self.data).hexdigest()
-        return f"dir:{self.name}:{self.mtime_ns}:{len(self.data)}:{digest}"
+        if self.data is not None:
+            return f"dir:{self.name}:{self.mtime_ns}:{len(self.data)}:{hashlib.sha256(self.data).hexdigest()}"
+        digest = hashlib.sha256()
+        with self.path.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
+        return f"dir:{self.name}:{self.mtime_ns}:{self.size}:{digest.hexdigest()}"
 
 
 @dataclass(slots=True)
@@ -49,6 +63,8 @@ class DirectoryPickup:
     inbox: Path
     settle_s: float = 0.2
     max_bytes: int = 64 * 1024 * 1024
+    stream_threshold: int | None = None
+    """Files over this many bytes are not read into memory (:attr:`PickedFile.data` is ``None``)."""
     _seen: dict[str, tuple[int, int, float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -69,11 +85,11 @@ class DirectoryPickup:
 
     def recover(self) -> list[PickedFile]:
         """Files a previous process claimed but did not finish."""
-        return [
-            PickedFile(p, p.name, p.read_bytes(), p.stat().st_mtime_ns)
-            for p in sorted(self.work.iterdir())
-            if p.is_file()
-        ]
+        return [self._picked(p, p.stat()) for p in sorted(self.work.iterdir()) if p.is_file()]
+
+    def _picked(self, path: Path, st: os.stat_result) -> PickedFile:
+        big = self.stream_threshold is not None and st.st_size > self.stream_threshold
+        return PickedFile(path, path.name, None if big else path.read_bytes(), st.st_mtime_ns, st.st_size)
 
     def poll(self) -> list[PickedFile]:
         """Claim every complete file in the inbox (oldest first)."""
@@ -100,17 +116,20 @@ class DirectoryPickup:
             except FileNotFoundError:
                 continue  # another process took it
             self._seen.pop(entry.name, None)
-            ready.append(PickedFile(target, entry.name, target.read_bytes(), st.st_mtime_ns))
+            ready.append(self._picked(target, st))
         for gone in set(self._seen) - current:
             self._seen.pop(gone, None)
         return ready
 
     def done(self, picked: PickedFile, *, ok: bool, message_id: str) -> Path:
         """Move a processed file out of ``.work`` into the archive or error directory."""
-        folder = self.archive if ok else self.error
-        target = folder / f"{message_id}-{picked.name}"
+        target = self.archived(picked, ok=ok, message_id=message_id)
         os.replace(picked.path, target)
         return target
+
+    def archived(self, picked: PickedFile, *, ok: bool = True, message_id: str) -> Path:
+        """Where :meth:`done` puts ``picked``."""
+        return (self.archive if ok else self.error) / f"{message_id}-{picked.name}"
 
 
 @dataclass(frozen=True, slots=True)

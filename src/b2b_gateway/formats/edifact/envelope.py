@@ -35,7 +35,7 @@ from b2b_gateway.formats.edifact.model import (
     number_positions,
 )
 
-__all__ = ["Assembly", "assemble", "interchange_from_unb"]
+__all__ = ["Assembler", "Assembly", "assemble", "interchange_from_unb"]
 
 _DATE6 = re.compile(r"\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\Z")
 _DATE8 = re.compile(r"\d{4}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\Z")
@@ -146,7 +146,10 @@ class Assembly:
     """Offset of a UNB met before this interchange's UNZ: a new interchange starts there."""
 
 
-class _Assembler:
+class Assembler:
+    """Sorts segments into an interchange's groups and messages (:func:`assemble`; the streaming reader feeds it
+    window by window through :meth:`feed`)."""
+
     def __init__(
         self, ic: Interchange, segments: list[Segment], end_of: Callable[[int], int], data: bytes, control: Severity
     ):
@@ -161,12 +164,24 @@ class _Assembler:
         self.in_groups = False
         self.outside_groups = False
         self.refs: set[str] = set()
+        self.counted = 0
+        """Messages opened in the interchange (a streaming reader does not keep them in ``ic.messages``)."""
+        self.group_counted = 0
 
     def run(self) -> Assembly:
+        done = self.feed(1)
+        if done is not None:
+            return done
+        self.end_of_input(None, "the input ends before UNZ")
+        return Assembly(self.ic)
+
+    def feed(self, first: int) -> Assembly | None:
+        """Sort ``self.segments[first:]``; an :class:`Assembly` when the interchange ended (UNZ, or a new
+        UNB), ``None`` when the segments ran out first (a message left open stays in ``self.msg``)."""
         ic, segments = self.ic, self.segments
-        prev = 0
+        prev = first - 1
         for index in _envelope_indexes(segments):
-            if index == 0:
+            if index < first:
                 continue
             seg = segments[index]
             tag = seg.tag
@@ -195,8 +210,7 @@ class _Assembler:
                 self.outside(index, index + 1)
         if self.msg is None:
             self.outside(prev + 1, len(segments))
-        self.end_of_input(None, "the input ends before UNZ")
-        return Assembly(ic)
+        return None
 
     def outside(self, start: int, stop: int) -> None:
         """Segments ``start`` to ``stop`` (exclusive) stand outside any message."""
@@ -245,7 +259,9 @@ class _Assembler:
                 )
             )
         self.refs.add(msg.ref)
+        self.counted += 1
         if self.group is not None:
+            self.group_counted += 1
             self.group.messages.append(msg)
             self.in_groups = True
         else:
@@ -317,6 +333,7 @@ class _Assembler:
             association=v(7, 3) or None,
             header=ung,
         )
+        self.group_counted = 0
         if not self.group.ref:
             self.ic.errors.append(_missing(ung, "functional group reference number (0048)", 5))
         self.ic.groups.append(self.group)
@@ -327,7 +344,7 @@ class _Assembler:
             self.ic.errors.append(UnexpectedError("UNE without a UNG", location=une.location(), contrl="33"))
             return
         group.trailer = une
-        self.check_count(une, len(group.messages), "message(s) in the group", "UNE")
+        self.check_count(une, self.group_counted, "message(s) in the group", "UNE")
         if une.value(2) != group.ref:
             self.ic.errors.append(
                 ControlReferenceError(
@@ -353,7 +370,7 @@ class _Assembler:
                     contrl="30",
                 )
             )
-        counted = len(ic.groups) if ic.groups else len(ic.messages)
+        counted = len(ic.groups) if ic.groups else self.counted
         self.check_count(unz, counted, "group(s)" if ic.groups else "message(s)", "UNZ")
         if unz.value(2) != ic.control_ref:
             ic.errors.append(
@@ -408,4 +425,4 @@ def assemble(
     """
     if not segments or segments[0].tag != "UNB":  # pragma: no cover - the reader guarantees it
         raise EdifactSyntaxError("an interchange starts with UNB")
-    return _Assembler(ic, segments, end_of, data, control).run()
+    return Assembler(ic, segments, end_of, data, control).run()

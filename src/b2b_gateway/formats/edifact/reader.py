@@ -43,7 +43,7 @@ from b2b_gateway.formats.edifact.envelope import assemble, interchange_from_unb
 from b2b_gateway.formats.edifact.model import Delimiters, Interchange, Segment, Source
 from b2b_gateway.formats.edifact.tokenizer import WHITESPACE, segment_end, tokenize
 
-__all__ = ["ReadResult", "ReaderOptions", "parse", "read", "read_header", "read_una"]
+__all__ = ["ReadResult", "ReaderOptions", "apply_syntax", "parse", "read", "read_header", "read_una"]
 
 _BOM = "\xef\xbb\xbf"
 _START = re.compile(r"(?:^|(?<=[\r\n']))[ \t]*(UNA|UNB)")
@@ -104,6 +104,33 @@ def read_una(text: str, pos: int) -> tuple[Delimiters, list[GatewayError]]:
     if " " in (comp, elem, term):
         errors.append(EdifactSyntaxError(f"UNA {chars!r}: a separator is a space", location=where, contrl="20"))
     return Delimiters(comp, elem, dec, rel, rep, term, explicit=True), errors
+
+
+def apply_syntax(ic: Interchange) -> Delimiters:
+    """The delimiters ``ic`` really uses (syntax 4 repetition; a reserved UNA position ignored), checking its syntax."""
+    d = ic.delimiters
+    if charset_for(ic.syntax_id) is None and ic.syntax_id:
+        ic.errors.append(
+            UnsupportedSyntaxError(
+                f"syntax identifier {ic.syntax_id!r} is not supported",
+                location=ic.header.location(1, 1),
+                hint="supported: UNOA to UNOL, UNOW, UNOX, UNOY, IATA, IATB",
+            )
+        )
+    if ic.syntax_version == "4":
+        if not d.explicit:
+            d = Delimiters(repetition="*")
+    elif d.repetition != " ":
+        ic.errors.append(
+            EdifactSyntaxError(
+                f"UNA repetition position {d.repetition!r} is reserved before syntax version 4; ignored",
+                location=Location(offset=ic.start, segment="UNA"),
+                severity="warning",
+            )
+        )
+        d = Delimiters(d.component, d.element, d.decimal, d.release, " ", d.terminator, explicit=True)
+    ic.delimiters = d
+    return d
 
 
 def _severity(policy: str) -> Literal["error", "warning"]:
@@ -231,29 +258,7 @@ class _Reader:
         return done.restart if done.restart is not None else scan.end
 
     def syntax(self, ic: Interchange) -> Delimiters:
-        d = ic.delimiters
-        if charset_for(ic.syntax_id) is None and ic.syntax_id:
-            ic.errors.append(
-                UnsupportedSyntaxError(
-                    f"syntax identifier {ic.syntax_id!r} is not supported",
-                    location=ic.header.location(1, 1),
-                    hint="supported: UNOA to UNOL, UNOW, UNOX, UNOY, IATA, IATB",
-                )
-            )
-        if ic.syntax_version == "4":
-            if not d.explicit:
-                d = Delimiters(repetition="*")
-        elif d.repetition != " ":
-            ic.errors.append(
-                EdifactSyntaxError(
-                    f"UNA repetition position {d.repetition!r} is reserved before syntax version 4; ignored",
-                    location=Location(offset=ic.start, segment="UNA"),
-                    severity="warning",
-                )
-            )
-            d = Delimiters(d.component, d.element, d.decimal, d.release, " ", d.terminator, explicit=True)
-        ic.delimiters = d
-        return d
+        return apply_syntax(ic)
 
     # --- hard-wrapped lines ------------------------------------------------------------------------
 

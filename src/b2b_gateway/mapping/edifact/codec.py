@@ -15,14 +15,17 @@
 from __future__ import annotations
 
 import re
+import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from b2b_gateway.canonical.documents import Document
 from b2b_gateway.errors import DocumentRejected, GatewayError, Location, MappingConfigError, MissingError
-from b2b_gateway.formats.edifact.model import EdifactMessage, Interchange, Segment
+from b2b_gateway.formats.edifact.model import EdifactMessage, FunctionalGroup, Interchange, Segment
 from b2b_gateway.formats.edifact.reader import read, read_header
+from b2b_gateway.formats.edifact.stream import StreamedMessage, StreamReader
 from b2b_gateway.formats.edifact.validator import validate_message
 from b2b_gateway.formats.edifact.writer import message_segments, render_segment, write_interchange
 from b2b_gateway.mapping.codec import CodecOptions, EnvelopeInfo, Unit
@@ -30,7 +33,7 @@ from b2b_gateway.mapping.edifact.policy import narrowing_problems, narrowing_rul
 from b2b_gateway.mapping.edifact.status import status_document
 from b2b_gateway.partners.profile import PartnerProfile
 
-__all__ = ["DOCUMENT_TYPES", "MESSAGE_TYPES", "EdifactCodec", "EdifactMapper", "OutboundMessage"]
+__all__ = ["DOCUMENT_TYPES", "MESSAGE_TYPES", "EdifactCodec", "EdifactMapper", "EdifactUnitStream", "OutboundMessage"]
 
 DOCUMENT_TYPES = {
     "ORDERS": "order",
@@ -164,6 +167,10 @@ class EdifactCodec:
         units[0].warnings[:0] = [e for e in result.errors if e.severity == "warning"]
         return units
 
+    def stream_split(self, chunks: Iterable[bytes], options: CodecOptions) -> EdifactUnitStream:
+        """The messages of an interchange read as a stream (:class:`EdifactUnitStream`)."""
+        return EdifactUnitStream(StreamReader(chunks, reader_options(options)))
+
     def validate(self, unit: Unit, options: CodecOptions) -> list[GatewayError]:
         msg = unit.native
         if not isinstance(msg, EdifactMessage):
@@ -263,6 +270,86 @@ def _prepared(options: CodecOptions) -> datetime | None:
 
 def _empty() -> list[GatewayError]:
     return [MissingError("the interchange holds no message", location=Location(segment="UNH"))]
+
+
+class EdifactUnitStream:
+    """The units of an interchange read by a :class:`~b2b_gateway.formats.edifact.stream.StreamReader`.
+
+    Each unit is what :meth:`EdifactCodec.split` makes of the message (``raw`` always a standalone
+    interchange of it); the interchange's warnings known by its first message go with that message.
+    :meth:`settle` puts a stub of each processed message (its S009 and its findings, no segments) back
+    into its interchange, so that a CONTRL for the whole input can be built from :attr:`interchanges`.
+    """
+
+    def __init__(self, reader: StreamReader) -> None:
+        self.reader = reader
+        self.messages = 0
+
+    @property
+    def interchanges(self) -> list[Interchange]:
+        return self.reader.result.interchanges
+
+    def __iter__(self) -> Iterator[Unit]:
+        first: set[int] = set()
+        for sm in self.reader:
+            self.messages += 1
+            msg, ic = sm.message, sm.interchange
+            warnings = [e for e in msg.errors if e.severity == "warning"]
+            if id(ic) not in first:
+                first.add(id(ic))
+                warnings = [*(e for e in ic.errors if e.severity == "warning"), *warnings]
+                if self.messages == 1:
+                    warnings[:0] = [e for e in self.reader.result.errors if e.severity == "warning"]
+            yield Unit(
+                document_type=DOCUMENT_TYPES.get(msg.type, msg.type.lower() or "unknown"),
+                ref=msg.ref or None,
+                native=msg,
+                raw=_streamed_standalone(sm),
+                warnings=warnings,
+                meta={
+                    "interchange": ic,
+                    "interchange_ref": ic.control_ref,
+                    "message_type": msg.type,
+                    "group": sm.group,
+                },
+            )
+
+    def findings(self) -> list[GatewayError]:
+        result = self.reader.result
+        return [*result.errors, *(e for ic in result.interchanges for e in ic.errors)]
+
+    def settle(self, unit: Unit, errors: list[GatewayError]) -> None:
+        msg, ic, group = unit.native, unit.meta.get("interchange"), unit.meta.get("group")
+        if not isinstance(msg, EdifactMessage) or not isinstance(ic, Interchange):
+            return
+        where = Location(message=msg.ref or None, interchange=ic.control_ref or None)
+        kept: dict[int, GatewayError] = {id(e): e for e in msg.errors}
+        for err in errors:
+            kept.setdefault(id(err), err.at(where))
+        stub = EdifactMessage(
+            ref=sys.intern(msg.ref),
+            type=sys.intern(msg.type),
+            version=sys.intern(msg.version),
+            release=sys.intern(msg.release),
+            agency=sys.intern(msg.agency),
+            association=sys.intern(msg.association) if msg.association else None,
+            group_ref=msg.group_ref,
+            interchange_ref=msg.interchange_ref,
+            errors=list(kept.values()),
+        )
+        ic.messages.append(stub)
+        if isinstance(group, FunctionalGroup):
+            group.messages.append(stub)
+
+
+def _streamed_standalone(sm: StreamedMessage) -> bytes:
+    """A streamed message alone in a copy of its envelope (as :func:`_standalone` makes it)."""
+    d = sm.interchange.delimiters
+    tail = b""
+    if sm.group is not None and sm.group.header is not None:
+        tail = render_segment(Segment("UNE", [["1"], [sm.group.ref]]), d).encode("latin-1")
+    tail += render_segment(Segment("UNZ", [["1"], [sm.interchange.control_ref]]), d).encode("latin-1")
+    return sm.envelope + sm.message.raw + tail
 
 
 def _standalone(data: bytes, ic: Interchange, msg: EdifactMessage) -> bytes:
