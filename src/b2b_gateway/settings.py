@@ -173,8 +173,8 @@ class LimitSettings(_Section):
     max_import_members: int = 1_000_000
     """``messages import``: at most this many members (files) in one archive or directory."""
     stream_threshold_bytes: int = Field(
-        default=8 * 1024 * 1024,
-        description="Files (pickup, CLI) over this are read as a stream: one message at a time, from the file",
+        default=1024 * 1024,
+        description="EDIFACT files (pickup, CLI) over this are read as a stream: one message at a time, from the file",
     )
     max_stream_bytes: int = Field(
         default=2 * 1024 * 1024 * 1024, description="The largest file read as a stream (an interchange of messages)"

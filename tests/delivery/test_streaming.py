@@ -23,6 +23,7 @@ from b2b_gateway.runtime.acknowledgments import contrl_for
 from b2b_gateway.runtime.context import build_context
 from b2b_gateway.settings import Settings
 from b2b_gateway.store.repository import MessageRepository
+from b2b_gateway.transport.directory import DirectoryPickup
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -169,3 +170,19 @@ def test_a_queued_file_reference_is_followed_only_into_the_pickup_archive(tmp_pa
     assert path_of(inside) == str(inside.resolve())
     assert path_of(outside) is None
     assert path_of(archive / ".." / "elsewhere.edi") is None
+
+
+def test_only_big_edifact_files_are_left_to_be_streamed_others_are_read_whole(tmp_path: Path) -> None:
+    pickup = DirectoryPickup(tmp_path / "in", settle_s=0.0, stream_threshold=1000)
+    big_edifact = b"".join(orders_chunks(5))
+    assert len(big_edifact) > 1000
+    (pickup.inbox / "big.edi").write_bytes(b"\xef\xbb\xbf\n" + big_edifact)
+    (pickup.inbox / "big.xml").write_bytes(b'<?xml version="1.0"?><Invoice>' + b"x" * 2000 + b"</Invoice>")
+    (pickup.inbox / "banner.edi").write_bytes(b"BANNER FROM THE VAN\n" + big_edifact)
+    (pickup.inbox / "small.edi").write_bytes(b"".join(orders_chunks(1))[:900])
+    picked: dict[str, bytes | None] = {}
+    for _ in range(3):
+        picked.update({f.name: f.data for f in pickup.poll()})
+    assert set(picked) == {"big.edi", "big.xml", "banner.edi", "small.edi"}
+    assert picked["big.edi"] is None  # streamed from the archived file
+    assert picked["big.xml"] is not None and picked["banner.edi"] is not None and picked["small.edi"] is not None

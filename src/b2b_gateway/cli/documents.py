@@ -14,6 +14,7 @@ import typer
 from b2b_gateway.cli.app import settings_of
 from b2b_gateway.cli.output import print_errors, print_json
 from b2b_gateway.errors import GatewayError, Location
+from b2b_gateway.formats.detect import streamable
 from b2b_gateway.pipeline import Message, Pipeline, PipelineContext, State
 from b2b_gateway.pipeline.message import AuditEvent
 from b2b_gateway.runtime.context import build_context
@@ -78,14 +79,17 @@ def check_document(
 
 
 def big_file(ctx: typer.Context, name: str) -> str | None:
-    """``name`` when it is a file over ``limits.stream_threshold_bytes`` (read as a stream, never whole)."""
+    """``name`` when it is an EDIFACT file over ``limits.stream_threshold_bytes`` (read as a stream, never whole)."""
     if name == "-":
         return None
     try:
         size = Path(name).stat().st_size
+        if size <= settings_of(ctx).limits.stream_threshold_bytes:
+            return None
+        with Path(name).open("rb") as fh:
+            return name if streamable(fh.read(4096)) else None
     except OSError:
         return None
-    return name if size > settings_of(ctx).limits.stream_threshold_bytes else None
 
 
 def document_count(message: Message) -> int:

@@ -7,7 +7,7 @@ from typing import Literal
 
 from b2b_gateway.errors import Location, UnknownFormatError
 
-__all__ = ["Syntax", "detect_syntax", "strip_bom"]
+__all__ = ["Syntax", "detect_syntax", "streamable", "strip_bom"]
 
 Syntax = Literal["edifact", "x12", "xml", "json"]
 
@@ -53,3 +53,14 @@ def detect_syntax(data: bytes, *, allow_banner: bool = False) -> Syntax:
         location=Location(offset=len(data) - len(data.lstrip()), line=1),
         hint="the gateway reads UN/EDIFACT (UNA/UNB), XML (UBL, CII) and JSON documents",
     )
+
+
+def streamable(head: bytes) -> bool:
+    """Whether a big input whose first bytes are ``head`` may be read as a stream: it starts as an EDIFACT
+    interchange does. Only those (many messages, cut at UNH/UNT) are streamed; a big input of any other kind
+    (XML, JSON, or EDIFACT behind a banner) is read whole, up to ``limits.max_document_bytes``.
+    """
+    try:
+        return detect_syntax(head[:4096]) == "edifact"
+    except UnknownFormatError:
+        return False

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from b2b_gateway.errors import DeliveryError
+from b2b_gateway.formats.detect import streamable
 from b2b_gateway.transport.base import OutboundRequest
 
 __all__ = ["DirectoryDrop", "DirectoryPickup", "DirectorySender", "PickedFile", "drop_name"]
@@ -88,7 +89,7 @@ class DirectoryPickup:
         return [self._picked(p, p.stat()) for p in sorted(self.work.iterdir()) if p.is_file()]
 
     def _picked(self, path: Path, st: os.stat_result) -> PickedFile:
-        big = self.stream_threshold is not None and st.st_size > self.stream_threshold
+        big = self.stream_threshold is not None and st.st_size > self.stream_threshold and streamable(_head(path))
         return PickedFile(path, path.name, None if big else path.read_bytes(), st.st_mtime_ns, st.st_size)
 
     def poll(self) -> list[PickedFile]:
@@ -185,3 +186,9 @@ class DirectorySender:
         except OSError as exc:
             raise DeliveryError(f"cannot write into {target}: {exc.strerror or exc}") from None
         return f"file {path.name}"
+
+
+def _head(path: Path) -> bytes:
+    """The first bytes of a file (what tells whether it may be read as a stream)."""
+    with path.open("rb") as fh:
+        return fh.read(4096)
