@@ -104,12 +104,15 @@ def disposition_for(error: GatewayError | None) -> str:
     return f"processed/{error.ack.mdn}"
 
 
+_TREE = errors.__name__ + "."  # the tree's own classes (the package's modules), not subclasses elsewhere
+
+
 def _classes() -> list[type[GatewayError]]:
     out: list[type[GatewayError]] = []
     level: list[type[GatewayError]] = [GatewayError]
     while level:
         out.extend(level)
-        level = [sub for cls in level for sub in cls.__subclasses__() if sub.__module__ == errors.__name__]
+        level = [sub for cls in level for sub in cls.__subclasses__() if sub.__module__.startswith(_TREE)]
     return out
 
 
