@@ -82,6 +82,11 @@ class StoreSettings(_Section):
     lock_timeout_ms: int = Field(default=5_000, description="PostgreSQL: lock_timeout of the gateway's sessions")
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     group_commit_max: int = Field(default=500, description="Most saves committed in one transaction")
+    counter_block: int = Field(
+        default=20,
+        ge=1,
+        description="Control numbers reserved at a time per counter (fewer commits; a restart skips a block's rest)",
+    )
     queue_poll_s: float = Field(default=0.5, description="Embedded queue: poll interval for other processes' work")
     purge_interval_s: float = Field(default=3600.0, description="How often the running gateway applies retention")
 
@@ -118,6 +123,11 @@ class DeliverySettings(_Section):
     lease_s: float = Field(default=30.0, description="A claimed entry is retaken by another process after this")
     batch_size: int = 200
     concurrency: int = 64
+    max_pending: int = Field(
+        default=512,
+        ge=1,
+        description="Outputs handed to the relay and waiting for a delivery slot; beyond this the pipeline waits",
+    )
     max_attempts: int = Field(default=25, description="For destinations without a partner retry policy (the ERP)")
     initial_delay_s: float = 1.0
     max_delay_s: float = 300.0

@@ -98,6 +98,14 @@ async def test_sigkill_in_the_middle_of_2000_documents(vhost: str, tmp_path: Pat
     await feeding
     gw.start()
     await wait_for("every document at the ERP", lambda: len(collector.documents) == 2000)
+
+    async def recorded() -> bool:
+        # what the killed process published but had not yet recorded stays leased to it until the
+        # lease runs out (3 s here); then the new process delivers it again (same key) and records it
+        store = await _store_summary(tmp_path)
+        return store.get("state_delivered", 0) == 2000 and store.get("outbox_pending", 0) == 0
+
+    await wait_for("every delivery recorded in the store", recorded)
     assert gw.stop() == 0
     numbers = _check(collector, 2000)
     store = await _store_summary(tmp_path)

@@ -70,7 +70,7 @@ async def _enqueue(repo: MessageRepository, relay: OutboxRelay, destination: str
     m.record("receive", "ok")
     m.state = State.ROUTED
     m.outputs.append(Output(destination=destination, payload=b'{"order": 1}', format="canonical-json"))
-    relay.submit((await repo.save_and_enqueue(m, owner="test", lease_s=30)).items)
+    await relay.submit((await repo.save_and_enqueue(m, owner="test", lease_s=30)).items)
     return m
 
 
@@ -182,7 +182,7 @@ async def test_an_open_breaker_puts_deliveries_off_without_spending_attempts(rep
         extra.state = State.ROUTED
         extra.outputs.append(Output(destination="partner:ACME", payload=f"{i}".encode(), format="canonical-json"))
         msgs.append(extra)
-        relay.submit((await repo.save_and_enqueue(extra, owner="test", lease_s=30)).items)
+        await relay.submit((await repo.save_and_enqueue(extra, owner="test", lease_s=30)).items)
     await relay.drain()
     assert len(sender.calls) == 2  # put off, not tried
     for m in msgs[1:]:
@@ -212,3 +212,58 @@ async def test_entries_of_a_dead_process_are_taken_over(repo: MessageRepository)
     await asyncio.sleep(0.05)
     await _settle(relay, repo)
     assert len(sender.calls) == 1 and (await repo.get(m.id)).summary.state == "delivered"
+
+
+def _routed(i: int) -> Message:
+    m = Message(raw=order(f"PO-b{i}"), channel="t", partner_id="ACME", document_type="order")
+    m.record("receive", "ok")
+    m.state = State.ROUTED
+    m.outputs.append(Output(destination="partner:ACME", payload=f"{i}".encode(), format="canonical-json"))
+    return m
+
+
+async def test_handed_over_entries_are_bounded_and_the_pipeline_waits_for_room(repo: MessageRepository) -> None:
+    sender = Scripted()
+    senders = SenderRegistry()
+    senders.register("http", sender)
+    settings = DeliverySettings(poll_interval_s=0.01, max_pending=2)
+    relay = OutboxRelay(repo, EndpointResolver(lambda: PARTNERS, erp_exchange="b2b.erp"), senders, settings, owner="t")
+    items = []
+    for i in range(5):
+        items += (await repo.save_and_enqueue(_routed(i), owner="t", lease_s=30)).items
+    handing = asyncio.create_task(relay.submit(items))
+    await asyncio.sleep(0.05)
+    assert not handing.done() and relay._ready is not None and relay._ready.qsize() == 2  # held: at most 2 wait
+    stop = asyncio.Event()
+    running = asyncio.create_task(relay.run(stop))
+    await asyncio.wait_for(handing, 5)  # the relay makes room: the rest go in as it delivers
+    for _ in range(500):
+        if len(sender.calls) == 5:
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    await running
+    assert sorted(r.payload for r in sender.calls) == [b"0", b"1", b"2", b"3", b"4"]
+
+
+async def test_closing_the_relay_releases_a_waiting_pipeline_and_the_store_keeps_the_entries(
+    repo: MessageRepository,
+) -> None:
+    sender = Scripted()
+    senders = SenderRegistry()
+    senders.register("http", sender)
+    settings = DeliverySettings(poll_interval_s=0.01, max_pending=1)
+    relay = OutboxRelay(repo, EndpointResolver(lambda: PARTNERS, erp_exchange="b2b.erp"), senders, settings, owner="t")
+    items = []
+    for i in range(3):
+        items += (await repo.save_and_enqueue(_routed(i), owner="t", lease_s=0.05)).items
+    handing = asyncio.create_task(relay.submit(items))
+    await asyncio.sleep(0.05)
+    assert not handing.done()
+    relay.close()
+    await asyncio.wait_for(handing, 5)  # a stopping gateway is not held up by a full relay
+    assert (await repo.outbox_counts())["pending"] == 3  # nothing lost: all three still in the outbox
+    later = OutboxRelay(repo, EndpointResolver(lambda: PARTNERS, erp_exchange="b2b.erp"), senders, settings, owner="u")
+    await asyncio.sleep(0.06)  # the leases run out
+    await _settle(later, repo)
+    assert len(sender.calls) == 3

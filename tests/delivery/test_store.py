@@ -136,11 +136,13 @@ async def test_counters_survive_and_never_repeat(repo: MessageRepository) -> Non
     assert await repo.next("OTHER:edifact:interchange") == 1
 
 
+@pytest.mark.parametrize("block", [1, 20])
 async def test_two_stores_share_counters_in_any_order_without_deadlock(
-    repo: MessageRepository, db_url: str, tmp_path: Path
+    repo: MessageRepository, db_url: str, tmp_path: Path, block: int
 ) -> None:
     """Two gateways (two stores on one database) allocate several counters in opposite orders at once."""
-    other = await MessageRepository.open(settings_for(tmp_path, store={"url": db_url}))
+    repo.counter_block = block
+    other = await MessageRepository.open(settings_for(tmp_path, store={"url": db_url, "counter_block": block}))
     keys = ["B:edifact:message", "A:edifact:interchange", "B:edifact:interchange", "A:edifact:message"]
     try:
         jobs = [r.next(k) for i in range(40) for r, k in ((repo, keys[i % 4]), (other, keys[3 - i % 4]))]
@@ -148,10 +150,32 @@ async def test_two_stores_share_counters_in_any_order_without_deadlock(
     finally:
         await other.close()
     got: dict[str, list[int]] = {}
+    mine: dict[str, list[int]] = {}
     for i, value in enumerate(values):
         pair, turn = divmod(i, 2)
-        got.setdefault(keys[pair % 4] if turn == 0 else keys[3 - pair % 4], []).append(value)
-    assert {k: sorted(v) for k, v in got.items()} == {k: list(range(1, 21)) for k in keys}
+        key = keys[pair % 4] if turn == 0 else keys[3 - pair % 4]
+        got.setdefault(key, []).append(value)
+        mine.setdefault(f"{turn}:{key}", []).append(value)
+    for key, taken in got.items():
+        assert len(set(taken)) == len(taken) == 20, key  # never one value twice, across the two processes
+    assert all(v == sorted(v) for v in mine.values())  # in increasing order within each process
+    if block == 1:
+        assert {k: sorted(v) for k, v in got.items()} == {k: list(range(1, 21)) for k in keys}
+
+
+async def test_counter_blocks_save_commits_and_a_restart_never_repeats_a_value(
+    repo: MessageRepository, db_url: str, tmp_path: Path
+) -> None:
+    repo.counter_block = 20
+    before = repo.writer.jobs
+    first = [await repo.next("ACME:edifact:interchange") for _ in range(30)]
+    assert first == list(range(1, 31))
+    assert repo.writer.jobs - before == 2  # two blocks reserved, not thirty commits
+    again = await MessageRepository.open(settings_for(tmp_path, store={"url": db_url, "counter_block": 20}))
+    try:
+        assert await again.next("ACME:edifact:interchange") == 41  # the rest of the first process's block is skipped
+    finally:
+        await again.close()
 
 
 async def test_duplicate_claims(repo: MessageRepository) -> None:
@@ -179,6 +203,31 @@ async def test_a_stalled_earlier_copy_does_not_block_a_resend(repo: MessageRepos
     assert await repo.claim_unique(_processed(order("PO-9"), state=State.VERIFIED), keys) is None
 
 
+async def test_an_output_added_later_is_handed_over_alone(repo: MessageRepository) -> None:
+    """A document saved with its ERP output, then again with its CONTRL: the ERP output is not handed twice."""
+    m = _processed(order("PO-2"), state=State.ROUTED)
+    m.outputs.append(Output(destination="erp", payload=b"{}", format="canonical-json"))
+    first = await repo.save_and_enqueue(m, owner="a", lease_s=30)
+    m.outputs.append(Output(destination="partner:ACME", payload=b"UNA", format="edifact", kind="acknowledgment"))
+    second = await repo.save_and_enqueue(m, owner="a", lease_s=30)
+    assert [i.destination for i in first.items] == ["erp"]
+    assert [i.destination for i in second.items] == ["partner:ACME"]
+
+
+async def test_rows_deferred_to_the_next_save_commit_with_it(repo: MessageRepository) -> None:
+    from b2b_gateway.store.conversations import BusinessRef, ConversationStore
+
+    talk = ConversationStore(repo)
+    m = _processed(order("PO-3"), state=State.ROUTED)
+    talk.record_refs_with(m, [BusinessRef(m.id, "PO-3", "ordered", "")])
+    assert await talk.refs_of([m.id]) == {}  # nothing written yet: no commit of its own
+    await repo.save(m)
+    assert await talk.refs_of([m.id]) == {m.id: ["PO-3"]}
+    await repo.save(m)  # written once
+    async with repo.db.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM business_refs"))).scalar_one() == 1
+
+
 async def test_concurrent_identical_documents_claim_once(repo: MessageRepository) -> None:
     msgs = [_processed(order("PO-7"), state=State.VERIFIED) for _ in range(20)]
     results = await asyncio.gather(*[repo.claim_unique(m, [("ACME", "ref", "PO-7")]) for m in msgs])
@@ -189,7 +238,11 @@ async def test_outbox_enqueue_is_idempotent(repo: MessageRepository) -> None:
     m = _processed(order("PO-1"), state=State.ROUTED)
     m.outputs.append(Output(destination="erp", payload=b"{}", format="canonical-json"))
     first = await repo.save_and_enqueue(m, owner="a", lease_s=30)
-    again = await repo.save_and_enqueue(m, owner="a", lease_s=30)
+    assert (await repo.save_and_enqueue(m, owner="a", lease_s=30)).items == []  # handed over once per process
+    rerun = _processed(order("PO-1"), state=State.ROUTED)  # the same input processed again (its id is stable)
+    rerun.id = m.id
+    rerun.outputs.append(Output(destination="erp", payload=b"{}", format="canonical-json", id=m.outputs[0].id))
+    again = await repo.save_and_enqueue(rerun, owner="a", lease_s=30)
     assert [i.id for i in first.items] == [i.id for i in again.items] and len(first.items) == 1
     assert first.items[0].payload == b"{}" and first.items[0].idempotency_key == output_key(m.id, m.outputs[0])
     other = await repo.save_and_enqueue(m, owner="b", lease_s=30)
@@ -200,5 +253,6 @@ async def test_outbox_enqueue_is_idempotent(repo: MessageRepository) -> None:
     taken = await repo.claim_due(owner="b", limit=10, lease_s=30)
     assert [i.id for i in taken] == [first.items[0].id]
     async with repo.db.connect() as conn:
-        assert (await conn.execute(select(func.count()).select_from(audit_events))).scalar_one() == 2
+        # two runs of the document (the first and the rerun) with their own events; payloads stored once
+        assert (await conn.execute(select(func.count()).select_from(audit_events))).scalar_one() == 4
         assert (await conn.execute(select(func.count()).select_from(payloads))).scalar_one() == 2

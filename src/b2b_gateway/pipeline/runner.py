@@ -8,7 +8,9 @@
 * Any other exception is a bug; it is wrapped, recorded and stored like a failure.
 * For an inbound root message, the acknowledger runs last (CONTRL, APERAK) whatever the outcome; an
   acknowledger with an async ``prepare(message, options)`` has it awaited first (to allocate the
-  control references its sync ``acknowledge`` then uses).
+  control references its sync ``acknowledge`` then uses). When the message reaches ``deliver`` and the
+  deliverer saves what it delivers, the acknowledgments are built just before, so the document's
+  outputs and its acknowledgments are saved and enqueued in one commit.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from b2b_gateway.errors import (
 )
 from b2b_gateway.observability.logging import get_logger, message_context
 from b2b_gateway.pipeline.context import PipelineContext
-from b2b_gateway.pipeline.message import AuditEvent, Direction, Message, State
+from b2b_gateway.pipeline.message import AuditEvent, Direction, Message, Output, State
 from b2b_gateway.pipeline.stages import INBOUND, OUTBOUND, Stage, saved_by_deliverer
 
 __all__ = ["KEEP_FAILED", "Pipeline", "failure_state"]
@@ -87,14 +89,25 @@ class Pipeline:
         if stop_after is not None:
             names = [s.name for s in stages]
             stages = stages[: names.index(stop_after) + 1]
-        await self._run_from(message, stages, 0)
-        if message.direction is Direction.INBOUND and message.parent_id is None:
+        root = message.direction is Direction.INBOUND and message.parent_id is None
+        early = [False] if root and self.ctx.acknowledger is not None and saved_by_deliverer(self.ctx) else None
+        await self._run_from(message, stages, 0, early)
+        if root and not (early and early[0]):
             await self._acknowledge(message)
         return message
 
-    async def _run_from(self, message: Message, stages: Sequence[Stage], start: int) -> None:
+    async def _run_from(
+        self, message: Message, stages: Sequence[Stage], start: int, early: list[bool] | None = None
+    ) -> None:
+        """``early`` (a root inbound message whose deliverer saves): its acknowledgments are built just
+        before ``deliver``, which saves and enqueues them with the document's outputs (one commit);
+        ``early[0]`` says it happened."""
         for index in range(start, len(stages)):
             stage = stages[index]
+            acks: list[Output] = []
+            if early is not None and stage.name == "deliver":
+                acks, _ = await self._collect_acks(message)  # a failure is recorded; deliver saves it
+                early[0] = True
             with message_context(
                 message_id=message.id,
                 correlation_id=message.correlation_id,
@@ -109,11 +122,13 @@ class Pipeline:
                     log.warning("stage.retry", error=exc.code, detail=exc.message)
                     raise
                 except GatewayError as exc:
+                    self._withdraw(message, acks, early)
                     await self._fail(message, stage.name, exc)
                     return
                 except Exception as exc:  # a bug: never lose the message over it
                     log.exception("stage.crash")
                     wrapped = GatewayError(f"internal error in stage {stage.name}: {type(exc).__name__}: {exc}")
+                    self._withdraw(message, acks, early)
                     await self._fail(message, stage.name, wrapped)
                     return
                 self._notify(message, before)
@@ -166,10 +181,18 @@ class Pipeline:
         if self.ctx.store is not None:
             await self.ctx.store.save(message)
 
-    async def _acknowledge(self, message: Message) -> None:
+    @staticmethod
+    def _withdraw(message: Message, acks: list[Output], early: list[bool] | None) -> None:
+        """``deliver`` failed: the acknowledgments built for it were not enqueued; they are built again after."""
+        if early is not None and early[0]:
+            early[0] = False
+            message.outputs = [o for o in message.outputs if all(o is not a for a in acks)]
+
+    async def _collect_acks(self, message: Message) -> tuple[list[Output], bool]:
+        """Build the acknowledgments ``message`` earns and add them to its outputs; (them, whether it failed)."""
         acknowledger = self.ctx.acknowledger
         if acknowledger is None:
-            return
+            return [], False
         options = self.ctx.options(message.partner_id)
         try:
             prepare = getattr(acknowledger, "prepare", None)
@@ -178,11 +201,20 @@ class Pipeline:
             acks = acknowledger.acknowledge(message, options)
         except GatewayError as exc:
             message.record("acknowledge", "error", str(exc), code=exc.code)
-            await self._save(message)
-            return
+            return [], True
         if acks:
             message.outputs.extend(acks)
             message.record("acknowledge", "ok", ", ".join(a.format for a in acks), outputs=[a.id for a in acks])
+        return acks, False
+
+    async def _acknowledge(self, message: Message) -> None:
+        if self.ctx.acknowledger is None:
+            return
+        acks, failed = await self._collect_acks(message)
+        if failed:
+            await self._save(message)
+            return
+        if acks:
             if not saved_by_deliverer(self.ctx):
                 await self._save(message)
             if self.ctx.deliverer is not None:

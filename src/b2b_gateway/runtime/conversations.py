@@ -110,7 +110,7 @@ def correlate_stage(store: ConversationStore) -> Stage:
             invoices = [doc.document_number] if isinstance(doc, Invoice) else []
         refs = [BusinessRef(message.id, o, milestone, detail) for o in orders]
         refs += [BusinessRef(message.id, i, milestone, detail, kind="invoice") for i in invoices]
-        await store.record_refs(refs, at=message.received_at)
+        store.record_refs_with(message, refs, at=message.received_at)  # committed with the message's next save
         if refs:
             message.record("correlate", "ok", f"{milestone}: " + ", ".join(f"{r.kind} {r.value}" for r in refs))
 

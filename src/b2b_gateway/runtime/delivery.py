@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from b2b_gateway.errors import PartnerConfigError, RoutingConfigError
@@ -184,7 +184,7 @@ class OutboxDeliverer:
     def __init__(
         self,
         repo: MessageRepository,
-        submit: Callable[[list[OutboxItem]], None],
+        submit: Callable[[list[OutboxItem]], Awaitable[None]],
         *,
         owner: str,
         lease_s: float,
@@ -205,4 +205,4 @@ class OutboxDeliverer:
         if routed and result.all_delivered:
             message.state = State.DELIVERED
         if result.items:
-            self.submit(result.items)
+            await self.submit(result.items)  # waits while the relay has too much pending (backpressure)

@@ -396,6 +396,8 @@ class Gateway:
     async def stop(self) -> None:
         """Stop taking work, let what is in flight finish, and close everything."""
         self._stop.set()
+        if self.relay is not None:
+            self.relay.close()  # a pipeline waiting for room in the relay finishes now
         if self.worker is not None:
             self.worker.stopping.set()
         if self.transport is not None:

@@ -1,8 +1,10 @@
 """The outbox relay: delivers what the pipeline put in the outbox, retrying until delivered or dead-lettered.
 
 Entries reach the relay two ways: handed over right after the commit that wrote them (already leased to
-this process), and by polling for entries that are due (a retry's time came, or the process that held
-them died and their lease ran out). For each entry the relay resolves the endpoint, asks the endpoint's
+this process; at most ``delivery.max_pending`` wait in memory, beyond that the pipeline waits for room,
+so a relay that falls behind slows intake instead of holding every pending payload), and by polling
+for entries that are due (a retry's time came, or the process that held them died and their lease ran
+out). For each entry the relay resolves the endpoint, asks the endpoint's
 circuit breaker, and calls the sender registered for the endpoint's kind:
 
 * delivered → the entry is done (the message is ``delivered`` once all its documents are);
@@ -68,19 +70,45 @@ class OutboxRelay:
         self._ready: asyncio.Queue[OutboxItem] | None = None
         self._inflight: set[asyncio.Task[None]] = set()
         self._slots: asyncio.Semaphore | None = None
+        self._closed: asyncio.Event | None = None
         self.attempts = 0
 
     def _queue(self) -> asyncio.Queue[OutboxItem]:
         if self._ready is None:
-            self._ready = asyncio.Queue()
+            self._ready = asyncio.Queue(maxsize=self.settings.max_pending)
             self._slots = asyncio.Semaphore(max(1, self.settings.concurrency))
+            self._closed = asyncio.Event()
         return self._ready
 
-    def submit(self, items: list[OutboxItem]) -> None:
-        """Hand over entries this process just wrote (and holds the lease on)."""
+    async def submit(self, items: list[OutboxItem]) -> None:
+        """Hand over entries this process just wrote (and holds the lease on).
+
+        Waits while ``delivery.max_pending`` entries are already waiting (backpressure on the pipeline).
+        Once the relay is closed, entries are not taken: they stay in the store, leased to this process,
+        and are claimed again by polling when the lease runs out (here or in another process).
+        """
         queue = self._queue()
+        assert self._closed is not None
         for item in items:
-            queue.put_nowait(item)
+            if self._closed.is_set():
+                return
+            if not queue.full():
+                queue.put_nowait(item)
+                continue
+            put = asyncio.ensure_future(queue.put(item))
+            closed = asyncio.ensure_future(self._closed.wait())
+            try:
+                await asyncio.wait((put, closed), return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                closed.cancel()
+                if not put.done():
+                    put.cancel()
+
+    def close(self) -> None:
+        """Take no more handed-over entries (a pipeline waiting for room goes on at once)."""
+        self._queue()
+        assert self._closed is not None
+        self._closed.set()
 
     def breaker(self, endpoint: Endpoint) -> CircuitBreaker:
         found = self.breakers.get(endpoint.key)
@@ -192,6 +220,7 @@ class OutboxRelay:
             except TimeoutError:
                 continue
             await self._start(item)
+        self.close()
         await self.wait_idle()
 
     async def drain(self) -> None:

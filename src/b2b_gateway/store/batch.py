@@ -162,15 +162,18 @@ async def read_enqueued(conn: AsyncConnection, queries: list[EnqueueQuery]) -> l
     return results
 
 
-def counter_handler(insert: Callable[[Any], Any]) -> Callable[[AsyncConnection, list[str]], Any]:
-    """The ``counter`` handler: increment each counter (1 the first time) and return its new value.
+def counter_handler(insert: Callable[[Any], Any]) -> Callable[[AsyncConnection, list[tuple[str, int]]], Any]:
+    """The ``counter`` handler: advance each counter by the (key, count) asked and return the last value taken.
 
     A batch takes each counter once, by as many as it needs, and in key order: two gateways whose
-    batches need the same counters lock them in the same order, so they never deadlock on them.
+    batches need the same counters lock them in the same order, so they never deadlock on them. A job
+    asking ``count`` values owns ``last - count + 1 .. last``.
     """
 
-    async def handle(conn: AsyncConnection, keys: list[str]) -> list[int]:
-        needed = collections.Counter(keys)
+    async def handle(conn: AsyncConnection, jobs: list[tuple[str, int]]) -> list[int]:
+        needed: collections.Counter[str] = collections.Counter()
+        for key, count in jobs:
+            needed[key] += count
         last: dict[str, int] = {}
         for key in sorted(needed):
             n = needed[key]
@@ -182,8 +185,8 @@ def counter_handler(insert: Callable[[Any], Any]) -> Callable[[AsyncConnection, 
             )
             last[key] = int((await conn.execute(stmt)).scalar_one()) - n
         out = []
-        for key in keys:
-            last[key] += 1
+        for key, count in jobs:
+            last[key] += count
             out.append(last[key])
         return out
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from b2b_gateway.pipeline.message import utcnow
+from b2b_gateway.pipeline.message import Message, utcnow
 from b2b_gateway.store.acknowledgments import (
     ACKNOWLEDGED_STAGE,
     NOT_ACKS,
@@ -108,12 +108,9 @@ class ConversationStore(AcknowledgmentStore):
 
     # --- business references and the timeline ------------------------------------------------------
 
-    async def record_refs(self, refs: Sequence[BusinessRef], at: dt.datetime | None = None) -> None:
-        """Tie messages to their conversations (idempotent: a ref already recorded stays as it was)."""
-        if not refs:
-            return
+    def _ref_rows(self, refs: Sequence[BusinessRef], at: dt.datetime | None) -> list[dict[str, Any]]:
         when = at or utcnow()
-        rows = [
+        return [
             {
                 "message_id": r.message_id,
                 "kind": r.kind[:16],
@@ -124,7 +121,16 @@ class ConversationStore(AcknowledgmentStore):
             }
             for r in refs
         ]
-        await self.repo.writer.submit([("business_refs", self._ref_insert, rows)])
+
+    async def record_refs(self, refs: Sequence[BusinessRef], at: dt.datetime | None = None) -> None:
+        """Tie messages to their conversations (idempotent: a ref already recorded stays as it was)."""
+        if refs:
+            await self.repo.writer.submit([("business_refs", self._ref_insert, self._ref_rows(refs, at))])
+
+    def record_refs_with(self, message: Message, refs: Sequence[BusinessRef], at: dt.datetime | None = None) -> None:
+        """:meth:`record_refs`, committed with ``message``'s next save (the pipeline saves it after ``correlate``)."""
+        if refs:
+            self.repo.defer(message, [("business_refs", self._ref_insert, self._ref_rows(refs, at))])
 
     async def refs_of(self, message_ids: Sequence[str], kind: str = "order") -> dict[str, list[str]]:
         """The ``kind`` references of each of ``message_ids``."""

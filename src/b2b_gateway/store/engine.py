@@ -2,8 +2,9 @@
 
 SQLite gets two engines over one file: a single *writer* connection whose transactions start with
 ``BEGIN IMMEDIATE`` (so a write waits for the lock up to ``busy_timeout`` instead of failing half-way),
-and a pool of *reader* connections (WAL lets them read while the writer writes). PostgreSQL uses one
-pool for both. Driver errors that mean "not now" (locked, unreachable, timed out) become
+and a pool of *reader* connections (WAL lets them read while the writer writes). PostgreSQL gets a
+small pool for the writer (no ping before each transaction) and a pinged pool for reads.
+Driver errors that mean "not now" (locked, unreachable, timed out) become
 :class:`~b2b_gateway.errors.StoreUnavailableError`, so the transport leaves the input unacknowledged.
 """
 
@@ -150,7 +151,7 @@ def open_database(settings: StoreSettings, paths: PathSettings) -> Database:
             },
             "timeout": 10,
         }
-    engine = create_async_engine(
+    read = create_async_engine(
         url,
         pool_size=settings.pool_size,
         max_overflow=settings.pool_size,
@@ -158,4 +159,10 @@ def open_database(settings: StoreSettings, paths: PathSettings) -> Database:
         pool_timeout=30,
         connect_args=connect_args,
     )
-    return Database(url=url, write=engine, read=engine, dialect=dialect)
+    # The group-commit writer's own pool, without the ping before each checkout (a round trip per
+    # transaction): a connection the server dropped fails its transaction as StoreUnavailableError
+    # (the input stays queued), is invalidated, and the next transaction gets a fresh one.
+    write = create_async_engine(
+        url, pool_size=4, max_overflow=4, pool_timeout=30, pool_recycle=600, connect_args=connect_args
+    )
+    return Database(url=url, write=write, read=read, dialect=dialect)

@@ -191,6 +191,10 @@ class SaveState:
     canonical_sha256: str | None = None
     signature: bool = False
     outputs: set[str] = field(default_factory=set)
+    enqueued: frozenset[str] = frozenset()
+    """Outputs this process put in the outbox and handed to its relay (not to be handed over twice)."""
+    pending: tuple[Any, ...] = ()
+    """Rows to write with the message's next save (``(key, statement, rows)``, see ``MessageRepository.defer``)."""
 
     def canonical(self, message: Message) -> dict[str, Any] | None:
         """The canonical payload row the first time the message has a canonical document."""

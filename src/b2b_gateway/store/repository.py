@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import weakref
 from collections import OrderedDict
@@ -70,8 +71,14 @@ def _one_of(column: Any, values: Sequence[str]) -> Any:
 class MessageRepository:
     """Messages, audit trail, payloads, outputs, outbox, counters and duplicates over one database."""
 
-    def __init__(self, db: Database, *, max_batch: int = 500, cache_size: int = 20_000) -> None:
+    def __init__(
+        self, db: Database, *, max_batch: int = 500, cache_size: int = 20_000, counter_block: int = 1
+    ) -> None:
         self.db = db
+        self.counter_block = max(1, counter_block)
+        self._blocks: dict[str, tuple[int, int]] = {}
+        """Counter key -> (next value to hand out, last value reserved) of this process's current block."""
+        self._block_locks: dict[str, asyncio.Lock] = {}
         self.writer = GroupWriter(
             db,
             max_batch=max_batch,
@@ -107,7 +114,7 @@ class MessageRepository:
         db = open_database(settings.store, settings.paths)
         if settings.store.migrate_on_start if migrate is None else migrate:
             await upgrade(db)
-        return cls(db, max_batch=settings.store.group_commit_max)
+        return cls(db, max_batch=settings.store.group_commit_max, counter_block=settings.store.counter_block)
 
     async def close(self) -> None:
         await self.writer.close()
@@ -161,6 +168,7 @@ class MessageRepository:
             ("errors", self._insert["errors"], errs),
             ("signatures", self._insert["signatures"], sigs),
             ("outputs", self._insert["outputs"], out_rows),
+            *st.pending,
         ]
         after = {
             "events": len(message.events),
@@ -168,6 +176,7 @@ class MessageRepository:
             "warnings": len(message.warnings),
             "signature": message.signature is not None,
             "outputs": {o.id for o in new_outputs},
+            "pending": len(st.pending),
         }
         return writes, after
 
@@ -176,6 +185,16 @@ class MessageRepository:
         st.raw, st.events, st.errors, st.warnings = True, after["events"], after["errors"], after["warnings"]
         st.signature = st.signature or after["signature"]
         st.outputs |= after["outputs"]
+        st.pending = st.pending[after["pending"] :]
+
+    def defer(self, message: Message, writes: Sequence[Write]) -> None:
+        """Write ``writes`` in the transaction of ``message``'s next save (one commit instead of two).
+
+        For rows that belong with the message (its business references): they are committed when the
+        message is, and lost with it if the process stops first (its input is then processed again).
+        """
+        st = self._state_of(message)
+        st.pending = (*st.pending, *writes)
 
     async def save(self, message: Message) -> None:
         """Insert or update ``message`` with its new events, errors, payloads and outputs; committed on return."""
@@ -186,7 +205,10 @@ class MessageRepository:
     async def save_and_enqueue(self, message: Message, *, owner: str, lease_s: float) -> EnqueueResult:
         """Save ``message`` and put its outputs in the outbox (leased to ``owner``), in one transaction."""
         writes, after = self._plan(message)
-        keys = {output_key(message.id, o): o for o in message.outputs}
+        # only the outputs this process has not enqueued yet: one saved again (a document's CONTRL added
+        # after its ERP output) must not be handed to the relay a second time while still pending
+        st = self._state_of(message)
+        keys = {output_key(message.id, o): o for o in message.outputs if o.id not in st.enqueued}
         now = utcnow()
         lease = now + dt.timedelta(seconds=lease_s)
         rows = [
@@ -213,12 +235,28 @@ class MessageRepository:
         query = EnqueueQuery(message.id, frozenset(keys), owner)
         result: EnqueueResult = await self.writer.submit(writes, "enqueue", query)
         self._commit(message, after)
+        st.enqueued = st.enqueued.union(o.id for o in keys.values())
         return result
 
     async def next(self, key: str) -> int:
-        """The next value of counter ``key`` (1 the first time), committed."""
-        value: int = await self.writer.submit((), "counter", key)
-        return value
+        """The next value of counter ``key`` (1 the first time), committed.
+
+        Values are reserved ``counter_block`` at a time (one commit per block, not per value): every
+        value is handed out once, across processes too, in increasing order within a process; values
+        of a block a process had not used when it stopped are skipped (references are unique, not
+        gapless, which is what EDIFACT's control references require).
+        """
+        if self.counter_block == 1:
+            value: int = await self.writer.submit((), "counter", (key, 1))
+            return value
+        lock = self._block_locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            following, last = self._blocks.get(key, (1, 0))
+            if following > last:
+                last = await self.writer.submit((), "counter", (key, self.counter_block))
+                following = last - self.counter_block + 1
+            self._blocks[key] = (following + 1, last)
+            return following
 
     async def claim_unique(self, message: Message, keys: Sequence[tuple[str, str, str]]) -> tuple[str, str] | None:
         """Save ``message`` and claim its duplicate keys (partner, kind, key) in one transaction.
