@@ -237,6 +237,15 @@ class TracingSettings(_Section):
     exporter: Literal["console", "memory", "none"] = "console"
 
 
+class ProcessSettings(_Section):
+    """The gateway process itself."""
+
+    gc_freeze: bool = Field(
+        default=True,
+        description="Once started, keep what start-up loaded out of the garbage collector's passes (shorter pauses)",
+    )
+
+
 class Settings(BaseSettings):
     """The whole configuration of one gateway process."""
 
@@ -257,6 +266,7 @@ class Settings(BaseSettings):
     security: SecuritySettings = SecuritySettings()
     alerts: AlertSettings = AlertSettings()
     tracing: TracingSettings = TracingSettings()
+    process: ProcessSettings = ProcessSettings()
 
     @classmethod
     def settings_customise_sources(

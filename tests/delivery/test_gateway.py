@@ -134,3 +134,25 @@ async def test_dropped_files_run_through_the_embedded_queue(gateway: Gateway) ->
     assert erp["document_number"] == "PO-500"
     archived = list(gateway.pickup.archive.iterdir())
     assert len(archived) == 1 and archived[0].name.endswith("-order.json")
+
+
+async def test_a_serving_gateway_keeps_its_start_up_objects_out_of_gc_passes(tmp_path: Path) -> None:
+    """``process.gc_freeze``: once serving, what start-up loaded is frozen (full collections stay short)."""
+    import gc
+
+    for freeze, expected in ((False, 0), (True, 1)):
+        gc.unfreeze()
+        gw = Gateway(settings_for(tmp_path / str(freeze), process={"gc_freeze": freeze}))
+        stop = asyncio.Event()
+        serving = asyncio.create_task(gw.serve(stop))
+        try:
+            for _ in range(500):
+                if gw.worker is not None and gw._tasks:
+                    break
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.05)
+            assert min(gc.get_freeze_count(), 1) == expected
+        finally:
+            stop.set()
+            await serving
+            gc.unfreeze()  # the test process keeps collecting as before
