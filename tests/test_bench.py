@@ -49,3 +49,22 @@ def test_the_smoke_run_writes_every_section(tmp_path: Path) -> None:
         assert {"validate", "map", "check", "sign", "store", "route", "deliver"} <= set(profile[kind]["stages_ms"])
 
     assert "| case" in run.stdout and ("MET" in run.stdout or "MISSED" in run.stdout)
+
+
+def test_the_latency_probe_reports_a_paced_stream_in_chunks() -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "bench.latency", "--rate", "20", "--count", "120", "--burst", "10"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    lines = run.stdout.splitlines()
+    assert any(line.startswith("burst of 10: ") for line in lines)
+    assert any(line.startswith("rate 20.0/s n=120 p50=") for line in lines)
+    assert [line.split(":")[0].strip() for line in lines if "documents " in line] == [
+        "documents 0-100",
+        "documents 100-120",
+    ]
