@@ -6,11 +6,12 @@ import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import func, select, text, update
+from sqlalchemy import event, func, select, text, update
 
 from b2b_gateway.errors import BusinessRuleError, NotFoundError
 from b2b_gateway.pipeline import Message, Output, State
@@ -201,6 +202,33 @@ async def test_a_stalled_earlier_copy_does_not_block_a_resend(repo: MessageRepos
     async with repo.db.begin() as conn:
         await conn.execute(update(messages).values(updated_at=utcnow() - dt.timedelta(hours=1)))
     assert await repo.claim_unique(_processed(order("PO-9"), state=State.VERIFIED), keys) is None
+
+
+async def test_fresh_outbox_entries_are_handed_over_as_the_store_would_read_them(repo: MessageRepository) -> None:
+    """New entries are built from the message (no read-back); they equal what the outbox holds."""
+    from b2b_gateway.store.outbox import load_items
+
+    m = _processed(order("PO-4"), state=State.ROUTED)
+    m.correlation_id = "corr-4"
+    m.outputs.append(
+        Output(destination="erp", payload=b'{"a": 1}', format="canonical-json", headers={"traceparent": "00-x"})
+    )
+    m.outputs.append(Output(destination="partner:ACME", payload=b"UNA:+.? '", format="edifact", kind="acknowledgment"))
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(" ".join(statement.split()).upper())
+
+    event.listen(repo.db.write.sync_engine, "before_cursor_execute", seen)
+    try:
+        assert await repo.claim_unique(m, [("ACME", "ref", "PO-4")]) is None
+        handed = (await repo.save_and_enqueue(m, owner="a", lease_s=30)).items
+    finally:
+        event.remove(repo.db.write.sync_engine, "before_cursor_execute", seen)
+    assert not [q for q in statements if q.startswith("SELECT")]  # first holder, new entries: nothing read back
+    async with repo.db.connect() as conn:
+        stored = await load_items(conn, [i.id for i in handed])
+    assert sorted(handed, key=lambda i: i.id) == sorted(stored, key=lambda i: i.id) and len(handed) == 2
 
 
 async def test_an_output_added_later_is_handed_over_alone(repo: MessageRepository) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, select, tuple_, update
@@ -29,6 +29,7 @@ __all__ = [
     "EnqueueResult",
     "claim_keys",
     "counter_handler",
+    "enqueue_handler",
     "read_enqueued",
 ]
 
@@ -68,6 +69,10 @@ class EnqueueQuery:
     message_id: str
     keys: frozenset[str]
     owner: str
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    """The outbox rows to insert (leased to ``owner``)."""
+    fresh: list[ob.OutboxItem] = field(default_factory=list)
+    """The same entries as the relay will see them, when every row is new (no read-back needed)."""
 
 
 @dataclass(slots=True)
@@ -90,7 +95,9 @@ def claim_keys(insert: Callable[[Any], Any]) -> Callable[[AsyncConnection, list[
         ]
         if not rows:
             return [None] * len(claims)
-        await conn.execute(insert(dedup).on_conflict_do_nothing(), rows)
+        taken = await conn.execute(insert(dedup).on_conflict_do_nothing().returning(dedup.c.key), rows)
+        if len(taken.all()) == len(rows):  # every key new (and none twice in the batch): all first holders
+            return [None] * len(claims)
         wanted = list({(r["partner"], r["kind"], r["key"]) for r in rows})
         found = await conn.execute(
             select(dedup.c.partner, dedup.c.kind, dedup.c.key, dedup.c.message_id).where(
@@ -130,8 +137,34 @@ def claim_keys(insert: Callable[[Any], Any]) -> Callable[[AsyncConnection, list[
     return handle
 
 
+def enqueue_handler(insert: Callable[[Any], Any]) -> Callable[[AsyncConnection, list[EnqueueQuery]], Any]:
+    """The ``enqueue`` handler: insert the outbox rows, then say which entries of each message this
+    process holds and whether all its documents are delivered.
+
+    When every row of a message was inserted now (the common case), its entries are the ones it
+    brought (``EnqueueQuery.fresh``) and none is delivered yet: nothing is read back. Otherwise (the
+    message processed again, some entries already there) the outbox is read (:func:`read_enqueued`).
+    """
+
+    async def handle(conn: AsyncConnection, queries: list[EnqueueQuery]) -> list[EnqueueResult]:
+        rows = [r for q in queries for r in q.rows]
+        inserted: set[str] = set()
+        if rows:
+            found = await conn.execute(insert(outbox).on_conflict_do_nothing().returning(outbox.c.id), rows)
+            inserted = {row[0] for row in found.all()}
+        fresh = [bool(q.keys) and len(q.fresh) == len(q.keys) and q.keys <= inserted for q in queries]
+        slow = await read_enqueued(conn, [q for q, f in zip(queries, fresh, strict=True) if not f])
+        later = iter(slow)
+        return [EnqueueResult(items=list(q.fresh), all_delivered=False) if f else next(later)
+                for q, f in zip(queries, fresh, strict=True)]  # fmt: skip
+
+    return handle
+
+
 async def read_enqueued(conn: AsyncConnection, queries: list[EnqueueQuery]) -> list[EnqueueResult]:
-    """The ``enqueue`` handler: which entries of these messages this process holds, and whether all are delivered."""
+    """Which entries of these messages this process holds, and whether all their documents are delivered."""
+    if not queries:
+        return []
     ids = list({q.message_id for q in queries})
     found = await conn.execute(
         select(outbox.c.id, outbox.c.message_id, outbox.c.kind, outbox.c.state, outbox.c.lease_owner).where(

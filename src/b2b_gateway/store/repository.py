@@ -35,7 +35,7 @@ from b2b_gateway.store.batch import (
     EnqueueResult,
     claim_keys,
     counter_handler,
-    read_enqueued,
+    enqueue_handler,
 )
 from b2b_gateway.store.engine import Database, open_database
 from b2b_gateway.store.migrate import upgrade
@@ -85,7 +85,7 @@ class MessageRepository:
             workers=1 if db.is_sqlite else 4,
             handlers={
                 "dedup": claim_keys(db.insert),
-                "enqueue": read_enqueued,
+                "enqueue": enqueue_handler(db.insert),
                 "counter": counter_handler(db.insert),
                 "outcome": ob.outcome_handler(db.insert),
             },
@@ -177,6 +177,7 @@ class MessageRepository:
             "signature": message.signature is not None,
             "outputs": {o.id for o in new_outputs},
             "pending": len(st.pending),
+            "row": row,
         }
         return writes, after
 
@@ -231,8 +232,28 @@ class MessageRepository:
             }
             for key, out in keys.items()
         ]
-        writes.append(("outbox", self._insert["outbox"], rows))
-        query = EnqueueQuery(message.id, frozenset(keys), owner)
+        row = after["row"]
+        fresh = [
+            ob.OutboxItem(
+                id=key,
+                message_id=message.id,
+                kind=out.kind,
+                destination=out.destination[:255],
+                attempts=0,
+                format=out.format,
+                content_type=out.content_type,
+                payload=out.payload,
+                headers=dict(out.headers),
+                partner_id=row["partner_id"],
+                document_type=row["document_type"],
+                business_key=row["business_key"],
+                correlation_id=row["correlation_id"],
+                test=bool(row["test"]),
+                direction=row["direction"],
+            )
+            for key, out in keys.items()
+        ]
+        query = EnqueueQuery(message.id, frozenset(keys), owner, rows=rows, fresh=fresh)
         result: EnqueueResult = await self.writer.submit(writes, "enqueue", query)
         self._commit(message, after)
         st.enqueued = st.enqueued.union(o.id for o in keys.values())
