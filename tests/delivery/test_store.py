@@ -256,6 +256,23 @@ async def test_rows_deferred_to_the_next_save_commit_with_it(repo: MessageReposi
         assert (await conn.execute(text("SELECT count(*) FROM business_refs"))).scalar_one() == 1
 
 
+async def test_rows_waiting_for_a_save_survive_the_save_cache_running_full(repo: MessageRepository) -> None:
+    from b2b_gateway.store.conversations import BusinessRef, ConversationStore
+
+    small = MessageRepository(repo.db, cache_size=2)
+    try:
+        talk = ConversationStore(small)
+        waiting = _processed(order("PO-5"), state=State.ROUTED)
+        talk.record_refs_with(waiting, [BusinessRef(waiting.id, "PO-5", "ordered", "")])
+        others = [_processed(order(f"PO-6{i}"), state=State.ROUTED) for i in range(5)]
+        for other in others:  # five other messages pass through a cache of two
+            await small.save(other)
+        await small.save(waiting)
+        assert await talk.refs_of([waiting.id]) == {waiting.id: ["PO-5"]}
+    finally:
+        await small.writer.close()
+
+
 async def test_concurrent_identical_documents_claim_once(repo: MessageRepository) -> None:
     msgs = [_processed(order("PO-7"), state=State.VERIFIED) for _ in range(20)]
     results = await asyncio.gather(*[repo.claim_unique(m, [("ACME", "ref", "PO-7")]) for m in msgs])

@@ -169,3 +169,16 @@ def test_contrl_for_broken_samples_validates(name: str) -> None:
     reply = read(build_contrl(ic, everything(result), control_ref="1"))
     assert reply.ok
     assert b"UCM" in build_contrl(ic, everything(result), control_ref="1")
+
+
+def test_a_contrl_for_many_messages_shares_what_every_ucm_repeats() -> None:
+    """A CONTRL answering 100,000 messages holds 100,000 UCMs: their S009 and 0083 are one list each."""
+    from b2b_gateway.formats.edifact.contrl import contrl_segments
+    from b2b_gateway.formats.edifact.model import EdifactMessage
+
+    ic = read(b"UNA:+.? 'UNB+UNOC:3+A:ZZ+B:14+260301:1200+IC1'UNZ+0+IC1'").interchanges[0]
+    ic.messages = [EdifactMessage(ref=str(i), type="ORDERS", version="D", release="96A", agency="UN") for i in range(3)]
+    ucms = [s for s in contrl_segments(ic, []) if s.tag == "UCM"]
+    assert [u.elements[0] for u in ucms] == [["0"], ["1"], ["2"]]
+    assert ucms[0].elements[1] == ["ORDERS", "D", "96A", "UN"] and ucms[0].elements[2] == ["7"]
+    assert all(u.elements[1] is ucms[0].elements[1] and u.elements[2] is ucms[0].elements[2] for u in ucms)

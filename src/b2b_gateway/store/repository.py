@@ -72,7 +72,7 @@ class MessageRepository:
     """Messages, audit trail, payloads, outputs, outbox, counters and duplicates over one database."""
 
     def __init__(
-        self, db: Database, *, max_batch: int = 500, cache_size: int = 20_000, counter_block: int = 1
+        self, db: Database, *, max_batch: int = 500, cache_size: int = 8_192, counter_block: int = 1
     ) -> None:
         self.db = db
         self.counter_block = max(1, counter_block)
@@ -132,7 +132,10 @@ class MessageRepository:
         fresh = SaveState(obj=weakref.ref(message), run=run_token(message), root_id=root)
         self._saved[message.id] = fresh
         while len(self._saved) > self._cache_size:
-            self._saved.popitem(last=False)
+            mid, oldest = self._saved.popitem(last=False)
+            if oldest.pending and oldest.obj() is not None:  # rows still to write with a live message: kept
+                self._saved[mid] = oldest
+                break
         return fresh
 
     def _plan(self, message: Message) -> tuple[list[Write], dict[str, Any]]:

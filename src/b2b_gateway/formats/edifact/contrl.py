@@ -20,6 +20,7 @@ A CONTRL is never sent for a CONTRL (:func:`contrl_wanted`).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -88,6 +89,18 @@ def _level_fields(errors: list[GatewayError], tags: set[str]) -> tuple[str, list
     return REJECTED, [[code], [_echo(first.location.segment, 3)], _s011(first) or [""]]
 
 
+@functools.lru_cache(maxsize=64)
+def _s009(kind: str, version: str, release: str, agency: str, association: str | None) -> list[str]:
+    """S009 echoed in a UCM: one list shared by every UCM of the same message type (read, never changed;
+    a CONTRL for an interchange of 100,000 messages holds 100,000 UCMs)."""
+    echoed = [_echo(kind, 6), _echo(version, 3), _echo(release, 3), _echo(agency, 2)]
+    return echoed + ([_echo(association, 6)] if association else [])
+
+
+_ACTION = {ACCEPTED: [ACCEPTED], REJECTED: [REJECTED]}
+"""0083 of a UCM with nothing to report, shared the same way."""
+
+
 def _message_block(msg: EdifactMessage, errors: list[GatewayError]) -> list[Segment]:
     coded = [e for e in errors if _code(e)]
     own = [e for e in coded if e.location.segment in _MESSAGE or e.location.segment_index is None]
@@ -99,10 +112,8 @@ def _message_block(msg: EdifactMessage, errors: list[GatewayError]) -> list[Segm
         by_segment[err.location.segment_index or 0].append(err)
     if by_segment:
         action = REJECTED
-    s009 = [_echo(msg.type, 6), _echo(msg.version, 3), _echo(msg.release, 3), _echo(msg.agency, 2)] + (
-        [_echo(msg.association, 6)] if msg.association else []
-    )
-    out = [Segment("UCM", [[_echo(msg.ref, 14)], s009, [action], *fields])]
+    s009 = _s009(msg.type, msg.version, msg.release, msg.agency, msg.association)
+    out = [Segment("UCM", [[_echo(msg.ref, 14)], s009, _ACTION[action] if not fields else [action], *fields])]
     for position in sorted(by_segment)[:MAX_UCS]:
         found = by_segment[position]
         segment_level = next((e for e in found if e.location.element is None), None)
