@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,55 @@ async def test_duplicates_follow_the_partners_policy(gateway: Gateway) -> None:
     assert again.status_code == 200 and again.json()["state"] in ("routed", "delivered")
     docs = await _erp_files(gateway, 4)  # accepted twice: two messages, two idempotency keys
     assert sorted(d["document_number"] for d in docs) == ["PO-300", "PO-301", "PO-302", "PO-302"]
+
+
+@pytest.mark.parametrize("policy", ["reject", "ignore"])
+async def test_the_same_order_in_a_new_interchange_is_a_duplicate_with_nothing_sent(
+    tmp_path: Path, policy: str
+) -> None:
+    """The document-level check (the order number, claimed with the outbox save): a new interchange
+    reference, the same order. The copy ends ``duplicate``, nothing of it reaches the ERP, and its
+    CONTRL says why (0085 code 26) when the partner's policy rejects."""
+    from bench.documents import order as edifact_order
+
+    from b2b_gateway.transport.http.inbound import InboundRequest
+    from tests.conftest import ROOT
+
+    shutil.copytree(ROOT / "mappings", tmp_path / "mappings")
+    profile = tmp_path / "mappings" / "MOCKBUYER" / "partner.yaml"
+    profile.write_text(profile.read_text().replace("duplicates: ignore", f"duplicates: {policy}"))
+    gw = Gateway(settings_for(tmp_path))
+    await gw.start()
+    gw.start_background()
+    assert gw.repo is not None
+    kinds: list[str | None] = []
+    submit = gw.repo.writer.submit
+
+    async def counted(writes: Any = (), kind: str | None = None, arg: Any = None) -> Any:
+        kinds.append(kind)
+        return await submit(writes, kind, arg)
+
+    gw.repo.writer.submit = counted  # type: ignore[method-assign]
+    try:
+        first = await gw.submit(InboundRequest(edifact_order(3, "PO-DUP-7", "IC-1")))
+        # one commit for the receipt's duplicate claim, one for the outputs with the order's claim
+        assert kinds.count("dedup") == 1 and kinds.count("enqueue") == 1
+        copy = await gw.submit(InboundRequest(edifact_order(3, "PO-DUP-7", "IC-2")))
+        assert first.state.value in ("routed", "delivered") and copy.state.value == "duplicate"
+        (error,) = [e for e in copy.errors if e.code == "DUPLICATE"]
+        assert error.details["document"] == "order:PO-DUP-7" and error.details["duplicate_of"] == first.id
+        assert error.severity == ("error" if policy == "reject" else "warning")
+        assert gw.repo is not None
+        detail = await gw.repo.get(copy.id)
+        assert [o["kind"] for o in detail.outputs] == ["acknowledgment"]  # its CONTRL, no document
+        contrl = next(o for o in copy.outputs if o.kind == "acknowledgment").payload
+        assert (b"+26'" in contrl or b"+26+" in contrl) == (policy == "reject")
+        assert not [e for e in detail.events if e["stage"] == "deliver" and "queued for erp" in e["detail"]]
+        await _erp_files(gw, 1)
+        await asyncio.sleep(0.2)
+        assert len(list(gw.settings.erp_outbox.glob("*.json"))) == 1
+    finally:
+        await gw.stop()
 
 
 async def test_a_resend_after_a_rejection_is_not_a_duplicate(gateway: Gateway) -> None:

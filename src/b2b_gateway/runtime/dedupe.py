@@ -11,7 +11,11 @@ The same message processed again after a crash keeps its id and is not its own d
 
 A second check, :func:`document_dedupe_stage` (after ``map``), catches the same *business document*
 sent again in a new interchange (a partner whose software sends an invoice twice): an invoice, or an
-original order, whose number the partner already sent, under the same policy.
+original order, whose number the partner already sent, under the same policy. In a running gateway
+(the deliverer saves what it delivers) that key is claimed in the transaction that saves the
+document's outputs, one commit less per document: a duplicate rolls that transaction back, so
+nothing of the copy is stored or sent, and it ends ``duplicate`` from ``deliver`` with the same error.
+A partner whose policy is ``accept`` has the key claimed at once (its warning goes in the trail).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from collections.abc import Sequence
 from b2b_gateway.errors import DuplicateDocumentError
 from b2b_gateway.pipeline.context import PipelineContext
 from b2b_gateway.pipeline.message import Direction, Message
-from b2b_gateway.pipeline.stages import Stage
+from b2b_gateway.pipeline.stages import Stage, saved_by_deliverer
 from b2b_gateway.store.repository import MessageRepository
 
 __all__ = ["DOCUMENT_KEYED", "dedupe_stage", "document_dedupe_stage", "with_dedupe"]
@@ -83,20 +87,29 @@ def document_dedupe_stage(repo: MessageRepository) -> Stage:
         policy = partner.duplicates if partner else "reject"
         who = _sender(message)
         key = f"{doc.document_type}:{doc.business_key}"
+
+        def duplicate(earlier_id: str, state: str) -> DuplicateDocumentError:
+            return DuplicateDocumentError(
+                f"duplicate of message {earlier_id} ({state}): {who} already sent {doc.document_type} "
+                f"{doc.business_key}",
+                severity="warning" if policy == "ignore" else "error",
+                details={"duplicate_of": earlier_id, "policy": policy, "document": key},
+                hint="replay the earlier message if it must be processed again",
+            )
+
+        if policy != "accept" and saved_by_deliverer(ctx) and ctx.store is repo:
+            # claimed in the transaction that saves the outputs (one commit less on the way to the ERP);
+            # a duplicate then rolls that transaction back and ``deliver`` fails with the same error
+            repo.defer_claim(message, [(who, "doc", key)], duplicate)
+            return
         earlier = await repo.claim_unique(message, [(who, "doc", key)])
         if earlier is None:
             return
-        earlier_id, state = earlier
-        text = f"duplicate of message {earlier_id} ({state}): {who} already sent {doc.document_type} {doc.business_key}"
+        error = duplicate(*earlier)
         if policy == "accept":
-            message.record("dedupe_document", "warning", text + "; accepted by the partner's policy")
+            message.record("dedupe_document", "warning", error.message + "; accepted by the partner's policy")
             return
-        raise DuplicateDocumentError(
-            text,
-            severity="warning" if policy == "ignore" else "error",
-            details={"duplicate_of": earlier_id, "policy": policy, "document": key},
-            hint="replay the earlier message if it must be processed again",
-        )
+        raise error
 
     return Stage("dedupe_document", dedupe_document)
 

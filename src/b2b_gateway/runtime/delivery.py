@@ -18,7 +18,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from b2b_gateway.errors import PartnerConfigError, RoutingConfigError
+from b2b_gateway.errors import DuplicateDocumentError, PartnerConfigError, RoutingConfigError
 from b2b_gateway.observability.tracing import outgoing_trace
 from b2b_gateway.partners.directory import PartnerDirectory
 from b2b_gateway.partners.profile import RetryPolicy
@@ -201,7 +201,13 @@ class OutboxDeliverer:
         if message.outputs:
             where = sorted({o.destination for o in message.outputs})
             message.record("deliver", "info", f"queued for {', '.join(where)}", outputs=[o.id for o in message.outputs])
-        result = await self.repo.save_and_enqueue(message, owner=self.owner, lease_s=self.lease_s)
+        try:
+            result = await self.repo.save_and_enqueue(message, owner=self.owner, lease_s=self.lease_s)
+        except DuplicateDocumentError:  # its claim found an earlier copy: nothing was saved or enqueued
+            if message.outputs and message.events and message.events[-1].stage == "deliver":
+                message.events.pop()  # not "queued for …" after all
+            message.outputs.clear()
+            raise
         if routed and result.all_delivered:
             message.state = State.DELIVERED
         if result.items:

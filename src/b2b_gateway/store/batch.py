@@ -24,6 +24,7 @@ from b2b_gateway.store.schema import counters, dedup, messages, outbox
 __all__ = [
     "RESENDABLE",
     "STALLED",
+    "ClaimConflict",
     "DedupClaim",
     "EnqueueQuery",
     "EnqueueResult",
@@ -73,6 +74,16 @@ class EnqueueQuery:
     """The outbox rows to insert (leased to ``owner``)."""
     fresh: list[ob.OutboxItem] = field(default_factory=list)
     """The same entries as the relay will see them, when every row is new (no read-back needed)."""
+    claims: list[tuple[str, str, str]] = field(default_factory=list)
+    """Duplicate keys to claim first, in the same transaction (see :class:`ClaimConflict`)."""
+
+
+class ClaimConflict(Exception):
+    """An ``enqueue`` job's duplicate key is held by another message: the job is rolled back."""
+
+    def __init__(self, message_id: str, earlier_id: str, state: str) -> None:
+        super().__init__(f"{message_id}: duplicate of {earlier_id} ({state})")
+        self.message_id, self.earlier_id, self.state = message_id, earlier_id, state
 
 
 @dataclass(slots=True)
@@ -141,12 +152,23 @@ def enqueue_handler(insert: Callable[[Any], Any]) -> Callable[[AsyncConnection, 
     """The ``enqueue`` handler: insert the outbox rows, then say which entries of each message this
     process holds and whether all its documents are delivered.
 
+    A message's duplicate keys (``EnqueueQuery.claims``) are claimed first: when another message holds
+    one, :class:`ClaimConflict` rolls the job back (nothing of it is written).
+
     When every row of a message was inserted now (the common case), its entries are the ones it
     brought (``EnqueueQuery.fresh``) and none is delivered yet: nothing is read back. Otherwise (the
     message processed again, some entries already there) the outbox is read (:func:`read_enqueued`).
     """
 
+    claim = claim_keys(insert)
+
     async def handle(conn: AsyncConnection, queries: list[EnqueueQuery]) -> list[EnqueueResult]:
+        claiming = [q for q in queries if q.claims]
+        if claiming:
+            verdicts = await claim(conn, [DedupClaim(q.message_id, q.claims) for q in claiming])
+            for q, verdict in zip(claiming, verdicts, strict=True):
+                if verdict is not None:  # the batch is rolled back and its jobs retried one by one
+                    raise ClaimConflict(q.message_id, *verdict)
         rows = [r for q in queries for r in q.rows]
         inserted: set[str] = set()
         if rows:

@@ -17,12 +17,13 @@ import asyncio
 import datetime as dt
 import weakref
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import and_, case, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from b2b_gateway.errors import GatewayError
 from b2b_gateway.pipeline.message import AuditEvent, Message, State, utcnow
 from b2b_gateway.settings import Settings
 from b2b_gateway.store import outbox as ob
@@ -30,6 +31,7 @@ from b2b_gateway.store import queries
 from b2b_gateway.store.batch import (
     RESENDABLE,
     STALLED,
+    ClaimConflict,
     DedupClaim,
     EnqueueQuery,
     EnqueueResult,
@@ -200,6 +202,20 @@ class MessageRepository:
         st = self._state_of(message)
         st.pending = (*st.pending, *writes)
 
+    def defer_claim(
+        self,
+        message: Message,
+        keys: Sequence[tuple[str, str, str]],
+        conflict: Callable[[str, str], GatewayError],
+    ) -> None:
+        """Claim ``keys`` (as :meth:`claim_unique`) in the transaction of ``message``'s outbox save.
+
+        When another message holds one, nothing of that save is written and ``conflict(earlier id, its
+        state)`` is raised from :meth:`save_and_enqueue`. A message that stops before its outbox save
+        claims nothing (a later copy is not a duplicate of a document that went nowhere).
+        """
+        self._state_of(message).claim = (tuple(keys), conflict)
+
     async def save(self, message: Message) -> None:
         """Insert or update ``message`` with its new events, errors, payloads and outputs; committed on return."""
         writes, after = self._plan(message)
@@ -256,8 +272,15 @@ class MessageRepository:
             )
             for key, out in keys.items()
         ]
+        claim, st.claim = st.claim, None
         query = EnqueueQuery(message.id, frozenset(keys), owner, rows=rows, fresh=fresh)
-        result: EnqueueResult = await self.writer.submit(writes, "enqueue", query)
+        if claim is not None:
+            query.claims = list(claim[0])
+        try:
+            result: EnqueueResult = await self.writer.submit(writes, "enqueue", query)
+        except ClaimConflict as exc:
+            assert claim is not None
+            raise claim[1](exc.earlier_id, exc.state) from None
         self._commit(message, after)
         st.enqueued = st.enqueued.union(o.id for o in keys.values())
         return result
