@@ -135,7 +135,7 @@ class MessageRepository:
         self._saved[message.id] = fresh
         while len(self._saved) > self._cache_size:
             mid, oldest = self._saved.popitem(last=False)
-            if oldest.pending and oldest.obj() is not None:  # rows still to write with a live message: kept
+            if (oldest.pending or oldest.claim) and oldest.obj() is not None:  # still to write for a live message
                 self._saved[mid] = oldest
                 break
         return fresh
