@@ -18,17 +18,16 @@ from tests.conftest import ROOT
 pytestmark = [pytest.mark.slow, pytest.mark.rabbit, pytest.mark.postgres]
 
 
+def _bench(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m <args>`` from the project root; fails the test with its output when it fails."""
+    run = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return run
+
+
 def test_the_smoke_run_writes_every_section(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
-    run = subprocess.run(
-        [sys.executable, "-m", "bench", "--smoke", "--json", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    run = _bench("bench", "--smoke", "--json", str(out))
     results = json.loads(out.read_text())
     assert results["mode"] == "smoke"
     assert results["reader"]["reader_mb_s"] > 0 and results["reader"]["pydifact_mb_s"] > 0
@@ -52,16 +51,7 @@ def test_the_smoke_run_writes_every_section(tmp_path: Path) -> None:
 
 
 def test_the_latency_probe_reports_a_paced_stream_in_chunks() -> None:
-    run = subprocess.run(
-        [sys.executable, "-m", "bench.latency", "--rate", "20", "--count", "120", "--burst", "10"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    lines = run.stdout.splitlines()
+    lines = _bench("bench.latency", "--rate", "20", "--count", "120", "--burst", "10").stdout.splitlines()
     assert any(line.startswith("burst of 10: ") for line in lines)
     assert any(line.startswith("rate 20.0/s n=120 p50=") for line in lines)
     assert [line.split(":")[0].strip() for line in lines if "documents " in line] == [

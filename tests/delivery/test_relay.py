@@ -222,18 +222,27 @@ def _routed(i: int) -> Message:
     return m
 
 
-async def test_handed_over_entries_are_bounded_and_the_pipeline_waits_for_room(repo: MessageRepository) -> None:
-    sender = Scripted()
+async def _full_relay(
+    repo: MessageRepository, sender: Scripted, *, max_pending: int, entries: int, lease_s: float
+) -> tuple[OutboxRelay, asyncio.Task[None]]:
+    """A relay holding at most ``max_pending``, and a pipeline handing it ``entries`` (still waiting)."""
     senders = SenderRegistry()
     senders.register("http", sender)
-    settings = DeliverySettings(poll_interval_s=0.01, max_pending=2)
+    settings = DeliverySettings(poll_interval_s=0.01, max_pending=max_pending)
     relay = OutboxRelay(repo, EndpointResolver(lambda: PARTNERS, erp_exchange="b2b.erp"), senders, settings, owner="t")
     items = []
-    for i in range(5):
-        items += (await repo.save_and_enqueue(_routed(i), owner="t", lease_s=30)).items
+    for i in range(entries):
+        items += (await repo.save_and_enqueue(_routed(i), owner="t", lease_s=lease_s)).items
     handing = asyncio.create_task(relay.submit(items))
     await asyncio.sleep(0.05)
-    assert not handing.done() and relay._ready is not None and relay._ready.qsize() == 2  # held: at most 2 wait
+    assert not handing.done()
+    return relay, handing
+
+
+async def test_handed_over_entries_are_bounded_and_the_pipeline_waits_for_room(repo: MessageRepository) -> None:
+    sender = Scripted()
+    relay, handing = await _full_relay(repo, sender, max_pending=2, entries=5, lease_s=30)
+    assert relay._ready is not None and relay._ready.qsize() == 2  # held: at most 2 wait
     stop = asyncio.Event()
     running = asyncio.create_task(relay.run(stop))
     await asyncio.wait_for(handing, 5)  # the relay makes room: the rest go in as it delivers
@@ -250,20 +259,11 @@ async def test_closing_the_relay_releases_a_waiting_pipeline_and_the_store_keeps
     repo: MessageRepository,
 ) -> None:
     sender = Scripted()
-    senders = SenderRegistry()
-    senders.register("http", sender)
-    settings = DeliverySettings(poll_interval_s=0.01, max_pending=1)
-    relay = OutboxRelay(repo, EndpointResolver(lambda: PARTNERS, erp_exchange="b2b.erp"), senders, settings, owner="t")
-    items = []
-    for i in range(3):
-        items += (await repo.save_and_enqueue(_routed(i), owner="t", lease_s=0.05)).items
-    handing = asyncio.create_task(relay.submit(items))
-    await asyncio.sleep(0.05)
-    assert not handing.done()
+    relay, handing = await _full_relay(repo, sender, max_pending=1, entries=3, lease_s=0.05)
     relay.close()
     await asyncio.wait_for(handing, 5)  # a stopping gateway is not held up by a full relay
     assert (await repo.outbox_counts())["pending"] == 3  # nothing lost: all three still in the outbox
-    later = OutboxRelay(repo, EndpointResolver(lambda: PARTNERS, erp_exchange="b2b.erp"), senders, settings, owner="u")
+    later = OutboxRelay(repo, relay.resolver, relay.senders, relay.settings, owner="u")
     await asyncio.sleep(0.06)  # the leases run out
     await _settle(later, repo)
     assert len(sender.calls) == 3
