@@ -122,13 +122,9 @@ class ConversationStore(AcknowledgmentStore):
             for r in refs
         ]
 
-    async def record_refs(self, refs: Sequence[BusinessRef], at: dt.datetime | None = None) -> None:
-        """Tie messages to their conversations (idempotent: a ref already recorded stays as it was)."""
-        if refs:
-            await self.repo.writer.submit([("business_refs", self._ref_insert, self._ref_rows(refs, at))])
-
     def record_refs_with(self, message: Message, refs: Sequence[BusinessRef], at: dt.datetime | None = None) -> None:
-        """:meth:`record_refs`, committed with ``message``'s next save (the pipeline saves it after ``correlate``)."""
+        """Tie messages to their conversations (idempotent: a ref already recorded stays as it was), committed
+        with ``message``'s next save (the pipeline saves it after ``correlate``)."""
         if refs:
             self.repo.defer(message, [("business_refs", self._ref_insert, self._ref_rows(refs, at))])
 
