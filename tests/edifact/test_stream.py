@@ -122,6 +122,20 @@ def test_mutated_inputs_stream_as_they_read(data: bytes, options: ReaderOptions,
     assert streamed(data, options, chunk, window) == whole(data, options)
 
 
+def test_findings_of_different_windows_come_in_document_order() -> None:
+    # Found by hypothesis: a UNB cut short ("UNB'") leaves a segment with no tag, whose syntax error was
+    # filed after the UNZ's (a later window's) finding when read whole and before it when streamed.
+    data = b"".join(orders_chunks(5)).replace(b"UNB+", b"UNB'+", 1)
+    expected = whole(data, ReaderOptions())
+    findings = expected[1][0][4]
+    assert [f[1] for f in findings][-3:] == ["UNEXPECTED", "EDIFACT_SYNTAX", "CONTROL_REFERENCE"]
+    offsets = [f[4]["offset"] for f in findings]
+    assert offsets == sorted(offsets)
+    for options in OPTIONS:
+        for chunk, window in ((1, 64), (7, 100), (400, 64)):
+            assert streamed(data, options, chunk, window) == whole(data, options), (chunk, window)
+
+
 def test_the_codec_streams_the_units_it_splits() -> None:
     data = b"".join(orders_chunks(40))
     codec, options = EdifactCodec(), CodecOptions()

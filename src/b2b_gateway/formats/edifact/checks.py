@@ -217,3 +217,9 @@ def distribute(ic: Interchange, segments: list[Segment], errors: list[GatewayErr
             message=msg.ref if msg is not None else loc.message,
         )
         (msg.errors if msg is not None else ic.errors).append(err)
+
+
+def in_document_order(errors: list[GatewayError]) -> None:
+    """Sort an interchange's findings by where they point (stable; unlocated ones last), so that they
+    come in the same order whether the interchange was read whole or streamed in windows."""
+    errors.sort(key=lambda e: (e.location.offset is None, e.location.offset or 0))

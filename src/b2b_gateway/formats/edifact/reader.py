@@ -38,7 +38,7 @@ from b2b_gateway.errors import (
 )
 from b2b_gateway.formats.edifact._gc import paused_gc
 from b2b_gateway.formats.edifact.charsets import charset_for
-from b2b_gateway.formats.edifact.checks import check_characters, distribute
+from b2b_gateway.formats.edifact.checks import check_characters, distribute, in_document_order
 from b2b_gateway.formats.edifact.envelope import assemble, interchange_from_unb
 from b2b_gateway.formats.edifact.model import Delimiters, Interchange, Segment, Source
 from b2b_gateway.formats.edifact.tokenizer import WHITESPACE, segment_end, tokenize
@@ -250,6 +250,7 @@ class _Reader:
         if charset is not None:
             found.extend(check_characters(ic, segments, scan.breaks, self.text, self.options, charset))
         distribute(ic, segments, found, self.text)
+        in_document_order(ic.errors)
         for err in ic.errors:
             err.at(Location(interchange=ic.control_ref))
         for msg in ic.messages:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from b2b_gateway.errors import GatewayError, InputTooLargeError, Location
 from b2b_gateway.formats.edifact._gc import paused_gc
 from b2b_gateway.formats.edifact.charsets import charset_for
-from b2b_gateway.formats.edifact.checks import check_characters, distribute
+from b2b_gateway.formats.edifact.checks import check_characters, distribute, in_document_order
 from b2b_gateway.formats.edifact.envelope import Assembler, Assembly
 from b2b_gateway.formats.edifact.model import (
     Delimiters,
@@ -234,6 +234,7 @@ class InterchangeWindows:
             ic.start += base
         if done is not None:
             ic.end += base
+            in_document_order(ic.errors)
             for err in ic.errors:
                 err.at(Location(interchange=ic.control_ref))
         self.reader.messages += len(out)
