@@ -113,6 +113,12 @@ async def test_an_interchange_splits_into_linked_messages_delivered_once(tmp_pat
             return len(rows) == 1
 
         await _until(flagged)
+        # claimed before it was split (the receipt claim waits for the outbox save only for one document):
+        # the copy is the root, no document of it was made or delivered
+        (copy,) = await gateway.repo.list_messages(MessageFilter(state=["duplicate"]))
+        assert copy.interchange_ref == "IC-77" and copy.parent_id is None and copy.id != root.id
+        assert len(await gateway.repo.list_messages(MessageFilter(limit=10))) == 4
+        assert [t.id for t in await gateway.repo.lineage(copy.id)] == [copy.id]
         assert len(list(gateway.settings.erp_outbox.glob("*.json"))) == 2
     finally:
         await gateway.stop()

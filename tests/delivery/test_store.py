@@ -273,6 +273,62 @@ async def test_rows_waiting_for_a_save_survive_the_save_cache_running_full(repo:
         await small.writer.close()
 
 
+async def test_deferred_claims_go_with_the_outbox_save_each_with_its_own_error(repo: MessageRepository) -> None:
+    """Receipt and document keys claimed in the outbox save: a copy fails with the error of the group
+    whose key is held, nothing of it written; a message saved before its outbox save claims nothing;
+    ``claim_deferred`` claims at once (an interchange about to be split)."""
+    from b2b_gateway.errors import DuplicateDocumentError
+
+    def error(kind: str) -> Any:
+        return lambda earlier, state: DuplicateDocumentError(f"{kind} of {earlier} ({state})")
+
+    def defer(m: Message, sha: str, number: str) -> None:
+        repo.defer_claim(m, [("ACME", "ref", "IC-" + number), ("ACME", "sha256", sha)], error("receipt"))
+        repo.defer_claim(m, [("ACME", "doc", "order:" + number)], error("document"))
+
+    first = _processed(order("PO-8"), state=State.ROUTED)
+    first.outputs.append(Output(destination="erp", payload=b"{}", format="canonical-json"))
+    defer(first, first.sha256, "PO-8")
+    assert len((await repo.save_and_enqueue(first, owner="a", lease_s=30)).items) == 1
+
+    copy = _processed(order("PO-8", note="a new interchange"), state=State.ROUTED)
+    copy.outputs.append(Output(destination="erp", payload=b"{}", format="canonical-json"))
+    defer(copy, copy.sha256, "PO-8")  # the same interchange reference: the receipt's error
+    with pytest.raises(DuplicateDocumentError, match=f"receipt of {first.id} \\(routed\\)"):
+        await repo.save_and_enqueue(copy, owner="a", lease_s=30)
+    assert await repo.existing([copy.id]) == set()  # rolled back: nothing of the copy stored
+
+    other = _processed(order("PO-8", note="another"), state=State.ROUTED)
+    other.outputs.append(Output(destination="erp", payload=b"{}", format="canonical-json"))
+    repo.defer_claim(other, [("ACME", "ref", "IC-other")], error("receipt"))
+    repo.defer_claim(other, [("ACME", "doc", "order:PO-8")], error("document"))  # a new interchange, same order
+    with pytest.raises(DuplicateDocumentError, match="document of"):
+        await repo.save_and_enqueue(other, owner="a", lease_s=30)
+
+    stopped = _processed(order("PO-8", note="rejected"), state=State.REJECTED)
+    defer(stopped, stopped.sha256, "PO-8")
+    await repo.save(stopped)  # stopped before its outbox save: its claims are dropped
+    stopped.outputs.append(Output(destination="partner:ACME", payload=b"UNA", format="edifact", kind="acknowledgment"))
+    assert len((await repo.save_and_enqueue(stopped, owner="a", lease_s=30)).items) == 1  # its CONTRL goes
+
+    parent = _processed(order("PO-8", note="split"), state=State.SPLIT)
+    repo.defer_claim(parent, [("ACME", "ref", "IC-PO-8")], error("receipt"))
+    with pytest.raises(DuplicateDocumentError, match="receipt of"):
+        await repo.claim_deferred(parent)
+    assert await repo.existing([parent.id]) == {parent.id}  # saved with the claim's verdict
+    await repo.claim_deferred(parent)  # nothing left to claim
+
+    racing = [_processed(order("PO-10"), state=State.ROUTED) for _ in range(10)]
+    for m in racing:
+        m.outputs.append(Output(destination="erp", payload=b"{}", format="canonical-json"))
+        defer(m, m.sha256, "PO-10")
+    won = await asyncio.gather(
+        *(repo.save_and_enqueue(m, owner="a", lease_s=30) for m in racing), return_exceptions=True
+    )
+    assert sum(not isinstance(w, BaseException) for w in won) == 1
+    assert all(isinstance(w, DuplicateDocumentError) for w in won if isinstance(w, BaseException))
+
+
 async def test_concurrent_identical_documents_claim_once(repo: MessageRepository) -> None:
     msgs = [_processed(order("PO-7"), state=State.VERIFIED) for _ in range(20)]
     results = await asyncio.gather(*[repo.claim_unique(m, [("ACME", "ref", "PO-7")]) for m in msgs])

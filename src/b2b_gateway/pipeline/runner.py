@@ -134,6 +134,8 @@ class Pipeline:
                 self._notify(message, before)
                 log.debug("stage.done", state=message.state.value)
             if children is not None:
+                if not await self._claim_before_split(message, stage.name):
+                    return
                 if isinstance(children, list):
                     for child in children:
                         await self._run_from(child, stages, index + 1)
@@ -159,6 +161,21 @@ class Pipeline:
                     settle(child.unit, [*child.errors, *child.warnings])
         message.metadata["children"] = str(message.child_count)
         message.metadata["outcomes"] = ",".join(f"{k}={v}" for k, v in sorted(message.outcomes.items()))
+
+    async def _claim_before_split(self, message: Message, stage: str) -> bool:
+        """An input split into several documents: the duplicate keys whose claim was put off to the
+        outbox save (one document, one commit) are claimed now, before any of them is delivered."""
+        claim = getattr(self.ctx.store, "claim_deferred", None)
+        if not callable(claim):
+            return True
+        try:
+            await claim(message)
+        except TransientError:
+            raise
+        except GatewayError as exc:
+            await self._fail(message, "dedupe", exc)
+            return False
+        return True
 
     async def _fail(self, message: Message, stage: str, error: GatewayError) -> None:
         errors = error.errors if isinstance(error, DocumentRejected) else [error]

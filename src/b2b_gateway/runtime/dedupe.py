@@ -7,7 +7,9 @@ policy decides: ``reject`` (the document is refused with CONTRL 26, :class:`Dupl
 (processed again). A resend is never blocked when the earlier copy ended rejected, failed,
 quarantined, parked or cancelled, or when it stalled (no progress for a while, its input given up).
 The same message processed again after a crash keeps its id and is not its own duplicate; a replay
-(``replay_of``) is let through on purpose.
+(``replay_of``) is let through on purpose. In a running gateway (the deliverer saves what it delivers)
+the receipt's keys are claimed in the transaction that saves the document's outputs, as below, or,
+for an interchange split into several documents, before the first of them is delivered.
 
 A second check, :func:`document_dedupe_stage` (after ``map``), catches the same *business document*
 sent again in a new interchange (a partner whose software sends an invoice twice): an invoice, or an
@@ -54,22 +56,33 @@ def dedupe_stage(repo: MessageRepository) -> Stage:
         keys = [(who, "sha256", message.sha256)]
         if message.interchange_ref:
             keys.insert(0, (who, "ref", message.interchange_ref))
+        what = f"reference {message.interchange_ref}" if message.interchange_ref else "the same content"
+
+        def duplicate(earlier_id: str, state: str) -> DuplicateDocumentError:
+            return DuplicateDocumentError(
+                f"duplicate of message {earlier_id} ({state}): {who} already sent {what}",
+                severity="warning" if policy == "ignore" else "error",
+                details={"duplicate_of": earlier_id, "policy": policy},
+                hint="replay the earlier message if it must be processed again",
+            )
+
+        if policy != "accept" and saved_by_deliverer(ctx) and ctx.store is repo:
+            # claimed with the outbox save (one commit per document), or before the children of a split
+            # interchange are delivered (the runner's ``claim_deferred``)
+            repo.defer_claim(message, keys, duplicate)
+            message.record("dedupe", "ok", "receipt keys to be claimed with the document's save")
+            return
         earlier = await repo.claim_unique(message, keys)
         if earlier is None:
             message.record("dedupe", "ok", "first receipt")
             return
-        earlier_id, state = earlier
-        what = f"reference {message.interchange_ref}" if message.interchange_ref else "the same content"
-        text = f"duplicate of message {earlier_id} ({state}): {who} already sent {what}"
+        error = duplicate(*earlier)
         if policy == "accept":
-            message.record("dedupe", "warning", text + "; accepted by the partner's policy", duplicate_of=earlier_id)
+            message.record(
+                "dedupe", "warning", error.message + "; accepted by the partner's policy", duplicate_of=earlier[0]
+            )
             return
-        raise DuplicateDocumentError(
-            text,
-            severity="warning" if policy == "ignore" else "error",
-            details={"duplicate_of": earlier_id, "policy": policy},
-            hint="replay the earlier message if it must be processed again",
-        )
+        raise error
 
     return Stage("dedupe", dedupe)
 

@@ -28,6 +28,7 @@ __all__ = [
     "DedupClaim",
     "EnqueueQuery",
     "EnqueueResult",
+    "Verdict",
     "claim_keys",
     "counter_handler",
     "enqueue_handler",
@@ -81,9 +82,9 @@ class EnqueueQuery:
 class ClaimConflict(Exception):
     """An ``enqueue`` job's duplicate key is held by another message: the job is rolled back."""
 
-    def __init__(self, message_id: str, earlier_id: str, state: str) -> None:
+    def __init__(self, message_id: str, earlier_id: str, state: str, key: tuple[str, str, str]) -> None:
         super().__init__(f"{message_id}: duplicate of {earlier_id} ({state})")
-        self.message_id, self.earlier_id, self.state = message_id, earlier_id, state
+        self.message_id, self.earlier_id, self.state, self.key = message_id, earlier_id, state, key
 
 
 @dataclass(slots=True)
@@ -94,10 +95,14 @@ class EnqueueResult:
     all_delivered: bool
 
 
+Verdict = tuple[str, str, tuple[str, str, str]]
+"""A key held by another message: (its id, its state, the key as stored: partner, kind, value[:200])."""
+
+
 def claim_keys(insert: Callable[[Any], Any]) -> Callable[[AsyncConnection, list[DedupClaim]], Any]:
     """The ``dedup`` handler: insert every key (first holder wins), then judge the keys held by others."""
 
-    async def handle(conn: AsyncConnection, claims: list[DedupClaim]) -> list[tuple[str, str] | None]:
+    async def handle(conn: AsyncConnection, claims: list[DedupClaim]) -> list[Verdict | None]:
         now = utcnow()
         rows = [
             {"partner": p, "kind": k, "key": v[:200], "message_id": c.message_id, "created_at": now}
@@ -121,9 +126,9 @@ def claim_keys(insert: Callable[[Any], Any]) -> Callable[[AsyncConnection, list[
             select(messages.c.id, messages.c.state, messages.c.updated_at).where(messages.c.id.in_(involved))
         )
         states: dict[str, Any] = {r.id: r for r in got.all()}
-        results: list[tuple[str, str] | None] = []
+        results: list[Verdict | None] = []
         for claim in claims:
-            verdict: tuple[str, str] | None = None
+            verdict: Verdict | None = None
             for partner, kind, value in claim.keys:
                 key = (partner, kind, value[:200])
                 owner = owners[key]
@@ -140,7 +145,7 @@ def claim_keys(insert: Callable[[Any], Any]) -> Callable[[AsyncConnection, list[
                     )
                     owners[key] = claim.message_id
                     continue
-                verdict = (owner, str(row.state))
+                verdict = (owner, str(row.state), key)
                 break
             results.append(verdict)
         return results

@@ -195,8 +195,9 @@ class SaveState:
     """Outputs this process put in the outbox and handed to its relay (not to be handed over twice)."""
     pending: tuple[Any, ...] = ()
     """Rows to write with the message's next save (``(key, statement, rows)``, see ``MessageRepository.defer``)."""
-    claim: tuple[tuple[tuple[str, str, str], ...], Any] | None = None
-    """Duplicate keys to claim with the outbox save, and what to raise when one is taken (``defer_claim``)."""
+    claims: tuple[tuple[tuple[tuple[str, str, str], ...], Any], ...] = ()
+    """Duplicate keys to claim with the outbox save, each group with what to raise when one of its keys
+    is taken (``defer_claim``)."""
 
     def canonical(self, message: Message) -> dict[str, Any] | None:
         """The canonical payload row the first time the message has a canonical document."""

@@ -35,6 +35,7 @@ from b2b_gateway.store.batch import (
     DedupClaim,
     EnqueueQuery,
     EnqueueResult,
+    Verdict,
     claim_keys,
     counter_handler,
     enqueue_handler,
@@ -135,7 +136,7 @@ class MessageRepository:
         self._saved[message.id] = fresh
         while len(self._saved) > self._cache_size:
             mid, oldest = self._saved.popitem(last=False)
-            if (oldest.pending or oldest.claim) and oldest.obj() is not None:  # still to write for a live message
+            if (oldest.pending or oldest.claims) and oldest.obj() is not None:  # still to write for a live message
                 self._saved[mid] = oldest
                 break
         return fresh
@@ -211,16 +212,40 @@ class MessageRepository:
         """Claim ``keys`` (as :meth:`claim_unique`) in the transaction of ``message``'s outbox save.
 
         When another message holds one, nothing of that save is written and ``conflict(earlier id, its
-        state)`` is raised from :meth:`save_and_enqueue`. A message that stops before its outbox save
-        claims nothing (a later copy is not a duplicate of a document that went nowhere).
+        state)`` (of the call that deferred that key) is raised from :meth:`save_and_enqueue`. A message
+        that stops before its outbox save (saved by :meth:`save`) claims nothing: a later copy is not a
+        duplicate of a document that went nowhere. :meth:`claim_deferred` claims them at once.
         """
-        self._state_of(message).claim = (tuple(keys), conflict)
+        st = self._state_of(message)
+        st.claims = (*st.claims, (tuple(keys), conflict))
+
+    async def claim_deferred(self, message: Message) -> None:
+        """Claim now what :meth:`defer_claim` put off (an interchange split into several documents: it
+        is claimed before any of them is delivered), saving ``message`` with it.
+
+        Raises:
+            GatewayError: the ``conflict`` error of the key another message holds.
+        """
+        st = self._state_of(message)
+        claims, st.claims = st.claims, ()
+        if not claims:
+            return
+        writes, after = self._plan(message)
+        keys = [k for group, _ in claims for k in group]
+        verdict = await self.writer.submit(writes, "dedup", DedupClaim(message.id, keys))
+        self._commit(message, after)
+        if verdict is not None:
+            raise _conflict(claims, *verdict)
 
     async def save(self, message: Message) -> None:
-        """Insert or update ``message`` with its new events, errors, payloads and outputs; committed on return."""
+        """Insert or update ``message`` with its new events, errors, payloads and outputs; committed on return.
+
+        Keys whose claim was deferred to the outbox save are dropped (the message stopped before it).
+        """
         writes, after = self._plan(message)
         await self.writer.submit(writes)
         self._commit(message, after)
+        self._state_of(message).claims = ()
 
     async def save_and_enqueue(self, message: Message, *, owner: str, lease_s: float) -> EnqueueResult:
         """Save ``message`` and put its outputs in the outbox (leased to ``owner``), in one transaction."""
@@ -272,15 +297,13 @@ class MessageRepository:
             )
             for key, out in keys.items()
         ]
-        claim, st.claim = st.claim, None
+        claims, st.claims = st.claims, ()
         query = EnqueueQuery(message.id, frozenset(keys), owner, rows=rows, fresh=fresh)
-        if claim is not None:
-            query.claims = list(claim[0])
+        query.claims = [k for group, _ in claims for k in group]
         try:
             result: EnqueueResult = await self.writer.submit(writes, "enqueue", query)
         except ClaimConflict as exc:
-            assert claim is not None
-            raise claim[1](exc.earlier_id, exc.state) from None
+            raise _conflict(claims, exc.earlier_id, exc.state, exc.key) from None
         self._commit(message, after)
         st.enqueued = st.enqueued.union(o.id for o in keys.values())
         return result
@@ -313,9 +336,9 @@ class MessageRepository:
             state that allows a resend, see :data:`RESENDABLE`, or stalled), else (earlier id, its state).
         """
         writes, after = self._plan(message)
-        result: tuple[str, str] | None = await self.writer.submit(writes, "dedup", DedupClaim(message.id, list(keys)))
+        verdict: Verdict | None = await self.writer.submit(writes, "dedup", DedupClaim(message.id, list(keys)))
         self._commit(message, after)
-        return result
+        return None if verdict is None else verdict[:2]
 
     async def record_event(
         self, message_id: str, stage: str, outcome: str, detail: str = "", *, actor: str, **data: Any
@@ -404,3 +427,17 @@ class MessageRepository:
         """Apply retention: delete whole lineage trees older than their partner's cutoff (``None`` = default)."""
         report: PurgeReport = await self.writer.run(lambda conn: purge(conn, cutoffs))
         return report
+
+
+def _conflict(
+    claims: tuple[tuple[tuple[tuple[str, str, str], ...], Any], ...],
+    earlier_id: str,
+    state: str,
+    key: tuple[str, str, str],
+) -> GatewayError:
+    """The error of the deferred claim that holds ``key`` (as stored: its value cut to 200 characters)."""
+    for group, conflict in claims:
+        if any((p, k, v[:200]) == key for p, k, v in group):
+            error: GatewayError = conflict(earlier_id, state)
+            return error
+    raise AssertionError(f"{key} was not claimed")  # pragma: no cover
