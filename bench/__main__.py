@@ -42,6 +42,9 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, help="rounds per case (medians are reported)")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"where to write results ({DEFAULT_JSON})")
     parser.add_argument("--store", choices=("postgres", "sqlite"), default="postgres", help="the gateways' store")
+    parser.add_argument(
+        "--key-type", choices=("ec", "rsa"), default="ec", help="the gateway's signing key: ECDSA P-256 or RSA 3072"
+    )
     parser.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these sections")
     parser.add_argument("--profile", action="store_true", help="only the stage profile, with cProfile's top")
     return parser.parse_args(argv)
@@ -95,14 +98,14 @@ def _section(name: str, plan: Any, args: argparse.Namespace) -> dict[str, Any]:
     if name == "gateway":
         from bench.gateway_sections import run_gateway_sections
 
-        return asyncio.run(run_gateway_sections(plan, args.store))
+        return asyncio.run(run_gateway_sections(plan, args.store, args.key_type))
     if name == "memory":
         from bench.memory import run_memory
 
         return run_memory(plan.memory_messages, timeout_s=plan.memory_timeout_s, cap_mb=plan.memory_cap_mb)
     from bench.profile import run_profile
 
-    return asyncio.run(run_profile(plan.profile_messages, cprofile=args.profile))
+    return asyncio.run(run_profile(plan.profile_messages, cprofile=args.profile, key_type=args.key_type))
 
 
 if __name__ == "__main__":

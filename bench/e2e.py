@@ -74,6 +74,7 @@ class GatewayBench:
     """The services, the workspace, the gateway processes and the two receiving ends of one run."""
 
     store: str = "postgres"
+    key_type: str = "ec"
     services: Services = field(default_factory=Services)
     gateways: list[GatewayProcess] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
@@ -86,7 +87,7 @@ class GatewayBench:
     async def open(self) -> GatewayBench:
         url = self.services.open_vhost()
         store_url = self.services.open_database() if self.store == "postgres" else None
-        self.env = prepare_workspace(self.root, url, store_url)
+        self.env = prepare_workspace(self.root, url, store_url, self.key_type)
         await self.add_gateway()
         await amqp.declare_partner_queue(url, PARTNER_EXCHANGE, PARTNER_QUEUE)
         self.erp = await Sink(url, "b2b.erp", lambda m: str((m.headers or {}).get("x-b2b-business-key"))).start()

@@ -8,14 +8,21 @@ from typing import Any
 from bench import documents
 from bench.amqp import percentile
 from bench.e2e import Case, GatewayBench, inbound_cases
+from bench.infra import KEY_TYPES
 from bench.plan import Plan
 
 
-async def run_gateway_sections(plan: Plan, store: str = "postgres") -> dict[str, Any]:
+async def run_gateway_sections(plan: Plan, store: str = "postgres", key_type: str = "ec") -> dict[str, Any]:
     """Every gateway section of ``plan`` against one private vhost and database."""
-    bench = await GatewayBench(store=store).open()
+    bench = await GatewayBench(store=store, key_type=key_type).open()
     try:
-        out: dict[str, Any] = {"store": bench.store_label, "workdir": str(bench.root), "inbound": [], "outbound": []}
+        out: dict[str, Any] = {
+            "store": bench.store_label,
+            "signing": KEY_TYPES[key_type],
+            "workdir": str(bench.root),
+            "inbound": [],
+            "outbound": [],
+        }
         for case in inbound_cases(plan.inbound):
             print(f"   inbound {case.name} × {case.count} …", flush=True)
             out["inbound"].append(await bench.measure(case, plan.rounds))

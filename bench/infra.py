@@ -135,13 +135,20 @@ def cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "b2b_gateway", *args]
 
 
-def prepare_workspace(root: Path, amqp_url: str | None = None, store_url: str | None = None) -> dict[str, str]:
-    """Mappings, a signing key (RSA 3072, the default of ``certs generate``) and the official schemas
-    (UBL XSD, EN 16931 rules) under ``root``; returns the gateway's environment."""
+KEY_TYPES = {"ec": "ECDSA P-256", "rsa": "RSA 3072"}
+"""The gateway's signing key in the benchmark (``--key-type``): what ``certs generate`` makes of each."""
+
+
+def prepare_workspace(
+    root: Path, amqp_url: str | None = None, store_url: str | None = None, key_type: str = "ec"
+) -> dict[str, str]:
+    """Mappings, a signing key (``key_type``, see :data:`KEY_TYPES`) and the official schemas (UBL XSD,
+    EN 16931 rules) under ``root``; returns the gateway's environment."""
     root.mkdir(parents=True, exist_ok=True)
     prepare_mappings(root)
     env = gateway_env(root, amqp_url, store_url)
-    _run(cli("certs", "generate", "gateway"), env=child_env(env), cwd=root)
+    size = "256" if key_type == "ec" else "3072"
+    _run(cli("certs", "generate", "gateway", "--key-type", key_type, "--bits", size), env=child_env(env), cwd=root)
     if (SHARED / "reference").is_dir():
         _run(cli("schemas", "install", "--from", str(SHARED / "reference")), env=child_env(env), cwd=root)
     else:

@@ -37,8 +37,8 @@ def report(timing: Timing, rate: float) -> list[str]:
     return lines
 
 
-async def run(rate: float, count: int, burst: int) -> None:
-    bench = await GatewayBench().open()
+async def run(rate: float, count: int, burst: int, key_type: str = "ec") -> None:
+    bench = await GatewayBench(key_type=key_type).open()
     try:
         case = Case("orders-10", _orders, count)
         await bench.burst(case, count=20)  # warm-up
@@ -56,8 +56,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=30.0, help="documents per second")
     parser.add_argument("--count", type=int, default=900, help="documents in the paced stream")
     parser.add_argument("--burst", type=int, default=0, help="a burst of this many documents first")
+    parser.add_argument("--key-type", choices=("ec", "rsa"), default="ec", help="the gateway's signing key")
     args = parser.parse_args()
-    asyncio.run(run(args.rate, args.count, args.burst))
+    asyncio.run(run(args.rate, args.count, args.burst, args.key_type))
 
 
 if __name__ == "__main__":

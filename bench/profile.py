@@ -42,8 +42,8 @@ def _timed(stage: Stage, spent: dict[str, float]) -> Stage:
     return Stage(stage.name, run)
 
 
-async def _pipeline(root: Path) -> tuple[Gateway, Pipeline, dict[str, float]]:
-    prepare_workspace(root)
+async def _pipeline(root: Path, key_type: str = "ec") -> tuple[Gateway, Pipeline, dict[str, float]]:
+    prepare_workspace(root, key_type=key_type)
     settings = Settings(
         company_id="EURODIS",
         paths={"data_dir": root / "var", "mappings_dir": root / "mappings", "certs_dir": root / "certs"},
@@ -81,9 +81,9 @@ def _per_stage(spent: dict[str, float], total: float, n: int) -> dict[str, Any]:
     }
 
 
-async def run_profile(messages: int, *, cprofile: bool = False) -> dict[str, Any]:
+async def run_profile(messages: int, *, cprofile: bool = False, key_type: str = "ec") -> dict[str, Any]:
     """Milliseconds per message and stage for 10-line ORDERS and for UBL invoices (after a warm-up)."""
-    gateway, pipeline, spent = await _pipeline(Path(tempfile.mkdtemp(prefix="b2b-bench-prof-")))
+    gateway, pipeline, spent = await _pipeline(Path(tempfile.mkdtemp(prefix="b2b-bench-prof-")), key_type)
     try:
         out: dict[str, Any] = {"store": "SQLite (WAL, synchronous FULL), embedded queue"}
         cases = {

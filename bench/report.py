@@ -86,6 +86,9 @@ def table(results: dict[str, Any]) -> str:
     widths = [max(len(r[i]) for r in lines) for i in range(len(HEADER))]
     text = ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |" for r in lines]
     text.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    gw = results.get("gateway") or {}
+    if gw.get("store"):
+        text.append(f"\ngateways: store {gw['store']}, signing key {gw.get('signing', 'RSA 3072')}")
     return "\n".join(text)
 
 
