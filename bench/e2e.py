@@ -11,8 +11,10 @@ A rejected (or failed, parked …) document fails the benchmark: the store is wa
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,6 +122,19 @@ class GatewayBench:
         bad = {s: n for s, n in states.items() if s in BAD_STATES and n}
         if bad:
             raise BenchError(f"the gateway did not take every document: {bad} (see b2b-gateway messages list)")
+
+    async def settled(self, timeout_s: float = 60.0, pause_s: float = 2.0) -> float:
+        """Wait until the gateways have delivered every output of the documents before (the partners'
+        CONTRLs come after the ERP's documents) and the store has been quiet for ``pause_s``; returns
+        the seconds waited. A paced case measures the gateway in its steady state, not a burst's tail."""
+        assert self.repo is not None
+        started = time.monotonic()
+        for _ in range(int(timeout_s * 10)):
+            if not (await self.repo.outbox_counts())["pending"]:
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(pause_s)
+        return time.monotonic() - started
 
     async def burst(self, case: Case, *, rate: float | None = None, count: int | None = None) -> Timing:
         """Publish ``case.count`` (or ``count``) fresh documents and wait until all came out."""

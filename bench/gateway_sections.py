@@ -42,7 +42,10 @@ async def half_load(bench: GatewayBench, plan: Plan, burst: dict[str, Any]) -> d
     count = max(5, min(plan.paced, int(rate * plan.paced_seconds)))
     case = Case("orders-10", lambda n, t: documents.orders(n, 10, t), count)
     print(f"   half load: {case.count} at {rate:.0f}/s …", flush=True)
-    timings = [await bench.burst(case, rate=rate) for _ in range(plan.rounds)]
+    timings = []
+    for _ in range(plan.rounds):
+        await bench.settled()
+        timings.append(await bench.burst(case, rate=rate))
     return {
         "case": "orders-10 at half load",
         "messages": case.count,
