@@ -11,9 +11,11 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import ValidationError
 
 from b2b_gateway.api import create_app
 from b2b_gateway.runtime import Gateway, open_operations
+from b2b_gateway.settings import Settings
 from b2b_gateway.store import MessageFilter
 from tests.delivery.conftest import invoice_broken, order, settings_for
 
@@ -187,12 +189,15 @@ async def test_dropped_files_run_through_the_embedded_queue(gateway: Gateway) ->
 
 
 async def test_a_serving_gateway_keeps_its_start_up_objects_out_of_gc_passes(tmp_path: Path) -> None:
-    """``process.gc_freeze``: once serving, what start-up loaded is frozen (full collections stay short)."""
+    """``process.gc_freeze``: once serving, what start-up loaded is frozen (full collections stay short);
+    ``process.gc_thresholds`` hold while serving (full collections rarer), and are given back after."""
     import gc
 
+    before = gc.get_threshold()
     for freeze, expected in ((False, 0), (True, 1)):
         gc.unfreeze()
-        gw = Gateway(settings_for(tmp_path / str(freeze), process={"gc_freeze": freeze}))
+        thresholds = (700, 10, 100) if freeze else (900, 11, 12)
+        gw = Gateway(settings_for(tmp_path / str(freeze), process={"gc_freeze": freeze, "gc_thresholds": thresholds}))
         stop = asyncio.Event()
         serving = asyncio.create_task(gw.serve(stop))
         try:
@@ -202,7 +207,12 @@ async def test_a_serving_gateway_keeps_its_start_up_objects_out_of_gc_passes(tmp
                 await asyncio.sleep(0.01)
             await asyncio.sleep(0.05)
             assert min(gc.get_freeze_count(), 1) == expected
+            assert gc.get_threshold() == thresholds
         finally:
             stop.set()
             await serving
             gc.unfreeze()  # the test process keeps collecting as before
+        assert gc.get_threshold() == before
+    assert Settings().process.gc_thresholds == (700, 10, 100)
+    with pytest.raises(ValidationError, match="at least 1"):
+        Settings(process={"gc_thresholds": (0, 10, 10)})

@@ -354,6 +354,7 @@ class Gateway:
         """Start, work until ``stop`` is set, then stop cleanly (``stop`` also ends a wait for the broker)."""
         starting = asyncio.create_task(self.start())
         stopping = asyncio.create_task(stop.wait())
+        thresholds = gc.get_threshold()
         try:
             await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
             if starting.done():
@@ -364,8 +365,10 @@ class Gateway:
                     # collection would walk again (20-60 ms pauses: the p99 latency); frozen, a pass is short
                     gc.collect()
                     gc.freeze()
+                gc.set_threshold(*self.settings.process.gc_thresholds)
                 await stopping
         finally:
+            gc.set_threshold(*thresholds)
             for task in (starting, stopping):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
