@@ -42,10 +42,14 @@ async def half_load(bench: GatewayBench, plan: Plan, burst: dict[str, Any]) -> d
     count = max(5, min(plan.paced, int(rate * plan.paced_seconds)))
     case = Case("orders-10", lambda n, t: documents.orders(n, 10, t), count)
     print(f"   half load: {case.count} at {rate:.0f}/s …", flush=True)
-    timings = []
+    timings, rounds_p99 = [], []
+    paused = len(bench.gateways[0].gc_pauses())
     for _ in range(plan.rounds):
         await bench.settled()
         timings.append(await bench.burst(case, rate=rate))
+        rounds_p99.append(round(percentile(timings[-1].latencies_ms, 0.99), 1))
+    await bench.settled(pause_s=1.5)  # the gateway logs its pauses once a second
+    pauses = bench.gateways[0].gc_pauses()[paused:]
     return {
         "case": "orders-10 at half load",
         "messages": case.count,
@@ -54,6 +58,9 @@ async def half_load(bench: GatewayBench, plan: Plan, burst: dict[str, Any]) -> d
         "rate_per_s": round(statistics.median(t.rate for t in timings), 1),
         "p50_ms": round(statistics.median(percentile(t.latencies_ms, 0.5) for t in timings), 1),
         "p99_ms": round(statistics.median(percentile(t.latencies_ms, 0.99) for t in timings), 1),
+        "p99_ms_per_round": rounds_p99,
+        # collector pauses of process.gc_log_ms (40) or more logged during the rounds and their settling
+        "gc_pauses_ms": sorted(pauses, reverse=True)[:20],
     }
 
 

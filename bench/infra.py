@@ -7,6 +7,8 @@ The same approach as the failure drills (``tests/delivery/drills.py``), without 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import os
 import shutil
 import signal
@@ -180,6 +182,17 @@ class GatewayProcess:
         if not self.log.exists():
             return 0
         return self.log.read_text(errors="replace").count(f'"event": "{event}"')
+
+    def gc_pauses(self) -> list[float]:
+        """The garbage-collector pauses the gateway logged (``gc.pause``, from ``process.gc_log_ms``), in ms."""
+        if not self.log.exists():
+            return []
+        out = []
+        for line in self.log.read_text(errors="replace").splitlines():
+            if '"gc.pause"' in line:
+                with contextlib.suppress(ValueError, KeyError, TypeError):
+                    out.append(float(json.loads(line)["ms"]))
+        return out
 
     def check_alive(self) -> None:
         if self.proc is not None and self.proc.poll() is not None:

@@ -89,6 +89,10 @@ def table(results: dict[str, Any]) -> str:
     gw = results.get("gateway") or {}
     if gw.get("store"):
         text.append(f"\ngateways: store {gw['store']}, signing key {gw.get('signing', 'RSA 3072')}")
+    half = gw.get("half_load") or {}
+    if "p99_ms_per_round" in half:
+        pauses = ", ".join(f"{p:.0f}" for p in half.get("gc_pauses_ms", [])) or "none"
+        text.append(f"half load: p99 per round {half['p99_ms_per_round']} ms; collector pauses ≥ 40 ms: {pauses}")
     return "\n".join(text)
 
 

@@ -253,6 +253,10 @@ class ProcessSettings(_Section):
         ),
     )
 
+    gc_log_ms: float = Field(
+        default=40.0, ge=0, description="Log a garbage-collector pause this long or longer as gc.pause (while serving)"
+    )
+
     @field_validator("gc_thresholds")
     @classmethod
     def _thresholds(cls, value: tuple[int, int, int]) -> tuple[int, int, int]:

@@ -197,7 +197,8 @@ async def test_a_serving_gateway_keeps_its_start_up_objects_out_of_gc_passes(tmp
     for freeze, expected in ((False, 0), (True, 1)):
         gc.unfreeze()
         thresholds = (700, 10, 100) if freeze else (900, 11, 12)
-        gw = Gateway(settings_for(tmp_path / str(freeze), process={"gc_freeze": freeze, "gc_thresholds": thresholds}))
+        process = {"gc_freeze": freeze, "gc_thresholds": thresholds, "gc_log_ms": 0 if freeze else 10_000}
+        gw = Gateway(settings_for(tmp_path / str(freeze), process=process))
         stop = asyncio.Event()
         serving = asyncio.create_task(gw.serve(stop))
         try:
@@ -208,10 +209,15 @@ async def test_a_serving_gateway_keeps_its_start_up_objects_out_of_gc_passes(tmp
             await asyncio.sleep(0.05)
             assert min(gc.get_freeze_count(), 1) == expected
             assert gc.get_threshold() == thresholds
+            seen = gw.gc_watch.count[2]
+            gc.collect()  # timed by the watch; logged as gc.pause from gc_log_ms (0 here: every pass)
+            assert gw.gc_watch.count[2] == seen + 1 and gw.gc_watch.longest_ms[2] > 0
+            assert gw.gc_watch.report() >= (1 if freeze else 0) and gw.gc_watch.slow >= (1 if freeze else 0)
         finally:
             stop.set()
             await serving
             gc.unfreeze()  # the test process keeps collecting as before
+        assert gw.gc_watch._callback not in gc.callbacks
         assert gc.get_threshold() == before
     assert Settings().process.gc_thresholds == (700, 10, 100)
     with pytest.raises(ValidationError, match="at least 1"):

@@ -32,6 +32,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy import text
 
 from b2b_gateway.errors import BrokerUnavailableError, GatewayError
+from b2b_gateway.observability.gcwatch import GcWatch
 from b2b_gateway.observability.logging import get_logger
 from b2b_gateway.partners.directory import PartnerDirectory
 from b2b_gateway.partners.repository import PartnerRepository
@@ -110,6 +111,8 @@ class Gateway:
         self.conversations: Conversations | None = None
         """Timelines per order and the acknowledgment deadlines (once started)."""
         self.inbound_stages: tuple[Stage, ...] = ()
+        self.gc_watch = GcWatch(settings.process.gc_log_ms)
+        """Garbage-collector pauses while serving (``gc.pause`` logged from ``process.gc_log_ms``)."""
         self.outbound_stages: tuple[Stage, ...] = ()
         """The pipeline's stages each way (once started; replays run through the same)."""
         self.embedded = settings.amqp.url is None if embedded is None else embedded
@@ -366,8 +369,16 @@ class Gateway:
                     gc.collect()
                     gc.freeze()
                 gc.set_threshold(*self.settings.process.gc_thresholds)
-                await stopping
+                self.gc_watch.install()
+                reporting = asyncio.create_task(self.gc_watch.run())
+                try:
+                    await stopping
+                finally:
+                    reporting.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await reporting
         finally:
+            self.gc_watch.remove()
             gc.set_threshold(*thresholds)
             for task in (starting, stopping):
                 task.cancel()
