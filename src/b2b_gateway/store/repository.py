@@ -82,6 +82,8 @@ class MessageRepository:
         self._blocks: dict[str, tuple[int, int]] = {}
         """Counter key -> (next value to hand out, last value reserved) of this process's current block."""
         self._block_locks: dict[str, asyncio.Lock] = {}
+        self._ahead: dict[str, asyncio.Future[int]] = {}
+        """Counter key -> the next block being reserved while the current one is used up (its last value)."""
         self.writer = GroupWriter(
             db,
             max_batch=max_batch,
@@ -120,6 +122,10 @@ class MessageRepository:
         return cls(db, max_batch=settings.store.group_commit_max, counter_block=settings.store.counter_block)
 
     async def close(self) -> None:
+        for ahead in self._ahead.values():
+            ahead.cancel()
+        await asyncio.gather(*self._ahead.values(), return_exceptions=True)
+        self._ahead.clear()
         await self.writer.close()
         await self.db.dispose()
 
@@ -314,19 +320,28 @@ class MessageRepository:
         Values are reserved ``counter_block`` at a time (one commit per block, not per value): every
         value is handed out once, across processes too, in increasing order within a process; values
         of a block a process had not used when it stopped are skipped (references are unique, not
-        gapless, which is what EDIFACT's control references require).
+        gapless, which is what EDIFACT's control references require). Once half a block is handed out,
+        the next one is reserved in the background: a document needing a reference does not wait for
+        a commit (every caller behind it would wait too: a burst of late acknowledgments).
         """
         if self.counter_block == 1:
-            value: int = await self.writer.submit((), "counter", (key, 1))
-            return value
+            return await self._reserve(key, 1)
         lock = self._block_locks.setdefault(key, asyncio.Lock())
         async with lock:
             following, last = self._blocks.get(key, (1, 0))
             if following > last:
-                last = await self.writer.submit((), "counter", (key, self.counter_block))
+                ahead = self._ahead.pop(key, None)
+                last = await (ahead if ahead is not None else self._reserve(key, self.counter_block))
                 following = last - self.counter_block + 1
             self._blocks[key] = (following + 1, last)
+            if last - following < self.counter_block // 2 and key not in self._ahead:
+                self._ahead[key] = asyncio.ensure_future(self._reserve(key, self.counter_block))
             return following
+
+    async def _reserve(self, key: str, count: int) -> int:
+        """Reserve ``count`` values of counter ``key`` (committed); returns the last of them."""
+        last: int = await self.writer.submit((), "counter", (key, count))
+        return last
 
     async def claim_unique(self, message: Message, keys: Sequence[tuple[str, str, str]]) -> tuple[str, str] | None:
         """Save ``message`` and claim its duplicate keys (partner, kind, key) in one transaction.
