@@ -117,6 +117,35 @@ async def test_directory_and_queue_senders(tmp_path: Path) -> None:
     assert erp_routing_key(None, "x.y") == "unknown.x-y"
 
 
+async def test_a_slow_disk_does_not_stall_the_event_loop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The directory sender writes and fsyncs in a thread: other documents go on meanwhile."""
+    import asyncio
+    import os
+    import time
+
+    real = os.fsync
+
+    def slow_fsync(fd: int) -> None:  # a network or busy disk: 0.3 s per fsync
+        time.sleep(0.3)
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", slow_fsync)
+    ticks = 0
+
+    async def other_work() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    beside = asyncio.create_task(other_work())
+    try:
+        await DirectorySender().send(_request(Endpoint("directory", str(tmp_path / "slow"))))
+    finally:
+        beside.cancel()
+    assert ticks >= 10 and len(list((tmp_path / "slow").iterdir())) == 1
+
+
 def test_picked_files_have_a_stable_identity(tmp_path: Path) -> None:
     a = PickedFile(tmp_path / "a", "a.json", b"data", 1)
     assert a.identity == PickedFile(tmp_path / "b", "a.json", b"data", 1).identity
