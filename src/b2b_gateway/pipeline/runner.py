@@ -134,7 +134,7 @@ class Pipeline:
                 self._notify(message, before)
                 log.debug("stage.done", state=message.state.value)
             if children is not None:
-                if not await self._claim_before_split(message, stage.name):
+                if not await self._claim_before_split(message):
                     return
                 if isinstance(children, list):
                     for child in children:
@@ -162,7 +162,7 @@ class Pipeline:
         message.metadata["children"] = str(message.child_count)
         message.metadata["outcomes"] = ",".join(f"{k}={v}" for k, v in sorted(message.outcomes.items()))
 
-    async def _claim_before_split(self, message: Message, stage: str) -> bool:
+    async def _claim_before_split(self, message: Message) -> bool:
         """An input split into several documents: the duplicate keys whose claim was put off to the
         outbox save (one document, one commit) are claimed now, before any of them is delivered."""
         claim = getattr(self.ctx.store, "claim_deferred", None)
