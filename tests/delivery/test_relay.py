@@ -6,7 +6,6 @@ import asyncio
 import random
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -268,33 +267,3 @@ async def test_closing_the_relay_releases_a_waiting_pipeline_and_the_store_keeps
     await asyncio.sleep(0.06)  # the leases run out
     await _settle(later, repo)
     assert len(sender.calls) == 3
-
-
-async def test_a_slow_poll_does_not_hold_up_handed_over_entries(repo: MessageRepository) -> None:
-    """The poll for due entries (a query and a commit) runs beside the hand-over: an entry the pipeline
-    just saved is delivered while a poll is still waiting for the store."""
-    sender = Scripted()
-    relay, _ = _relay(repo, sender)
-    polling, release = asyncio.Event(), asyncio.Event()
-    claim_due = repo.claim_due
-
-    async def slow_claim(**kwargs: Any) -> list[OutboxItem]:
-        polling.set()
-        await release.wait()  # a store busy with other transactions
-        return await claim_due(**kwargs)
-
-    repo.claim_due = slow_claim  # type: ignore[method-assign]
-    stop = asyncio.Event()
-    running = asyncio.create_task(relay.run(stop))
-    try:
-        await asyncio.wait_for(polling.wait(), 5)
-        await _enqueue(repo, relay)
-        for _ in range(300):
-            if sender.calls:
-                break
-            await asyncio.sleep(0.01)
-        assert len(sender.calls) == 1 and not release.is_set()  # delivered while the poll still waits
-    finally:
-        release.set()
-        stop.set()
-        await asyncio.wait_for(running, 5)

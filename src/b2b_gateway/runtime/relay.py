@@ -204,37 +204,24 @@ class OutboxRelay:
         return len(items)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until ``stop`` is set: handed-over entries at once, due ones every poll interval.
-
-        The poll runs beside the hand-over: a handed-over entry never waits for the poll's query and
-        commit (while it did, every document saved meanwhile waited too: a cluster of late deliveries).
-        """
+        """Deliver until ``stop`` is set: handed-over entries at once, due ones every poll interval."""
         queue = self._queue()
         next_poll = 0.0
         loop = asyncio.get_running_loop()
-        poll: asyncio.Task[None] | None = None
-        try:
-            while not stop.is_set():
-                if loop.time() >= next_poll and (poll is None or poll.done()):
-                    poll = asyncio.create_task(self._poll_logged())
-                    next_poll = loop.time() + self.settings.poll_interval_s
+        while not stop.is_set():
+            if loop.time() >= next_poll:
                 try:
-                    item = await asyncio.wait_for(queue.get(), timeout=max(0.01, next_poll - loop.time()))
-                except TimeoutError:
-                    continue
-                await self._start(item)
-        finally:
-            if poll is not None:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await poll
+                    await self.poll_once()
+                except GatewayError as exc:
+                    log.warning("relay.poll_failed", error=exc.message)
+                next_poll = loop.time() + self.settings.poll_interval_s
+            try:
+                item = await asyncio.wait_for(queue.get(), timeout=max(0.01, next_poll - loop.time()))
+            except TimeoutError:
+                continue
+            await self._start(item)
         self.close()
         await self.wait_idle()
-
-    async def _poll_logged(self) -> None:
-        try:
-            await self.poll_once()
-        except GatewayError as exc:
-            log.warning("relay.poll_failed", error=exc.message)
 
     async def drain(self) -> None:
         """Deliver everything handed over or due now, and wait for it (``run --once``)."""
