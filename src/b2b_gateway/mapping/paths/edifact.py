@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from b2b_gateway.errors import Location, MappingConfigError
@@ -61,6 +60,22 @@ class EdifactPath:
     element: tuple[int, int] | None = None
     """1-based (element, component) of the value, when the path ends at a data element."""
     element_id: str | None = None
+
+
+class _SegmentHit(Hit):
+    """A value read from a segment: located (segment, element, component) only when asked."""
+
+    __slots__ = ("_at",)
+
+    def __init__(self, value: str, segment: Segment, at: tuple[int, int]) -> None:
+        self.value, self.holder, self._location, self._locate, self._at = value, segment, None, None, at
+
+    @property
+    def location(self) -> Location:
+        found = self._location
+        if found is None:
+            found = self._location = self.holder.location(*self._at)
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +191,12 @@ class EdifactSyntax:
     # -- reading -----------------------------------------------------------------------------------
 
     def _holds(self, node: Group | Segment, flt: _Filter) -> bool:
-        found = self._texts(node, flt.path)
+        path = flt.path
+        if not path.steps and path.element is not None:  # a filter on the segment's own element
+            value = node.value(*path.element) if isinstance(node, Segment) else ""
+            found = [value] if value else []
+        else:
+            found = self._texts(node, path)
         if not flt.values:
             return bool(found)
         hit = any(v in flt.values for v in found)
@@ -185,10 +205,14 @@ class EdifactSyntax:
     def _children(self, node: Group | Segment, step: _Step) -> list[Group | Segment]:
         if not isinstance(node, Group):
             return []
+        name = step.name
+        items: list[Group | Segment]
         if step.deep:
-            items: list[Group | Segment] = [s for s in node.walk() if s.tag == step.name]
+            items = [s for s in node.walk() if s.tag == name]
+        elif step.is_group:
+            items = [c for c in node.children if isinstance(c, Group) and c.name == name]
         else:
-            items = list(node.groups(step.name) if step.is_group else node.segments(step.name))
+            items = [c for c in node.children if isinstance(c, Segment) and c.tag == name]
         if step.filters:
             items = [c for c in items if all(self._holds(c, f) for f in step.filters)]
         if step.index is not None:
@@ -196,8 +220,11 @@ class EdifactSyntax:
         return items
 
     def nodes(self, context: Any, path: EdifactPath) -> list[Any]:
+        steps = path.steps
+        if len(steps) == 1:
+            return self._children(context, steps[0])
         current: list[Group | Segment] = [context]
-        for step in path.steps:
+        for step in steps:
             current = [c for node in current for c in self._children(node, step)]
         return current
 
@@ -212,14 +239,13 @@ class EdifactSyntax:
     def values(self, context: Any, path: EdifactPath) -> list[Hit]:
         if path.element is None:
             return []
-        element, component = path.element
-        hits = []
+        at = path.element
+        hits: list[Hit] = []
         for node in self.nodes(context, path):
-            if not isinstance(node, Segment):
-                continue
-            value = node.value(element, component)
-            if value != "":
-                hits.append(Hit(value, holder=node, locate=partial(node.location, element, component)))
+            if isinstance(node, Segment):
+                value = node.value(*at)
+                if value != "":
+                    hits.append(_SegmentHit(value, node, at))
         return hits
 
     def locate(self, node: Any) -> Location:
