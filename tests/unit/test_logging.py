@@ -28,6 +28,21 @@ def test_json_lines_with_message_context_and_redaction() -> None:
     assert "message_id" not in second
 
 
+def test_message_contexts_nest_and_an_events_own_keys_win() -> None:
+    out = io.StringIO()
+    configure_logging(LoggingSettings(format="json", level="DEBUG"), stream=out)
+    log = get_logger("t")
+    with message_context(message_id="m1", partner="ACME", stage=None):
+        with message_context(stage="map", partner="OTHER"):
+            log.info("inner")
+            log.info("own", stage="explicit")
+        log.info("outer")
+    inner, own, outer = (json.loads(x) for x in out.getvalue().splitlines())
+    assert (inner["message_id"], inner["partner"], inner["stage"]) == ("m1", "OTHER", "map")
+    assert own["stage"] == "explicit"
+    assert (outer["partner"], "stage" in outer) == ("ACME", False)
+
+
 def test_console_renderer_when_asked() -> None:
     out = io.StringIO()
     configure_logging(LoggingSettings(format="console"), stream=out)

@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from collections.abc import Iterable, Iterator, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TextIO
 
 import structlog
@@ -20,6 +21,10 @@ import structlog
 from b2b_gateway.settings import LoggingSettings
 
 __all__ = ["configure_logging", "get_logger", "message_context", "redactor"]
+
+_MESSAGE: ContextVar[Mapping[str, str] | None] = ContextVar("b2b_message_context", default=None)
+"""The fields :func:`message_context` bound: one context variable set per block (a stage of every
+message enters one), read only when an event is logged."""
 
 _SECRET_KEY = re.compile(r"pass(word|phrase)?|secret|token|authorization|private_key|api_key|cookie", re.I)
 REDACTED = "***"
@@ -67,6 +72,7 @@ def configure_logging(settings: LoggingSettings, *, secrets: Iterable[str] = (),
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            _merge_message_context,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
@@ -87,7 +93,20 @@ def get_logger(name: str | None = None) -> Any:
 
 @contextmanager
 def message_context(**fields: str | None) -> Iterator[None]:
-    """Bind per-message fields (``message_id``, ``correlation_id``, ``partner``, ``stage``) for a block."""
-    clean = {k: v for k, v in fields.items() if v is not None}
-    with structlog.contextvars.bound_contextvars(**clean):
+    """Bind per-message fields (``message_id``, ``correlation_id``, ``partner``, ``stage``) for a block.
+
+    Blocks nest: an inner block's fields are added to (or replace) the outer block's, until it ends.
+    """
+    outer = _MESSAGE.get() or {}
+    token = _MESSAGE.set({**outer, **{k: v for k, v in fields.items() if v is not None}})
+    try:
         yield
+    finally:
+        _MESSAGE.reset(token)
+
+
+def _merge_message_context(_logger: Any, _name: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """Add the fields of the enclosing :func:`message_context` (an event's own keys win)."""
+    for key, value in (_MESSAGE.get() or {}).items():
+        event_dict.setdefault(key, value)
+    return event_dict
