@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from b2b_gateway.canonical.documents import Document
 from b2b_gateway.errors import GatewayError
+from b2b_gateway.mapping.canonical_json import dump_canonical
 
 __all__ = ["AuditEvent", "Direction", "Message", "Output", "State", "derive_id", "new_id", "utcnow"]
 
@@ -161,6 +162,8 @@ class Message:
     """Messages split from this one (a streamed input keeps their count and outcomes, not the children)."""
     outcomes: dict[str, int] = field(default_factory=dict)
     """A streamed input's children by final state."""
+    _dumped: tuple[Document, bytes] | None = field(default=None, init=False)
+    """The canonical document and its JSON (see :meth:`canonical_json`)."""
 
     def __post_init__(self) -> None:
         if not self.correlation_id:
@@ -175,6 +178,19 @@ class Message:
                 for chunk in self.chunks():
                     digest.update(chunk)
                 self.sha256 = digest.hexdigest()
+
+    def canonical_json(self) -> bytes:
+        """The canonical document's JSON, made once per document: what is signed is what is stored.
+
+        Raises:
+            ValueError: the message has no canonical document.
+        """
+        if self.canonical is None:
+            raise ValueError("the message has no canonical document")
+        dumped = self._dumped
+        if dumped is None or dumped[0] is not self.canonical:
+            dumped = self._dumped = (self.canonical, dump_canonical(self.canonical))
+        return dumped[1]
 
     @property
     def size(self) -> int:

@@ -24,7 +24,6 @@ from b2b_gateway.errors import (
     UnknownPartnerError,
     UnroutableError,
 )
-from b2b_gateway.mapping.canonical_json import dump_canonical
 from b2b_gateway.mapping.codec import DocumentCodec, StreamingCodec, UnitStream
 from b2b_gateway.observability.tracing import outgoing_trace
 from b2b_gateway.pipeline.context import PipelineContext
@@ -260,7 +259,7 @@ def sign(message: Message, ctx: PipelineContext) -> None:
     if ctx.signer is None or message.canonical is None:
         message.record("sign", "info", "no signing key configured")
         return
-    message.signature = ctx.signer.sign(dump_canonical(message.canonical), partner=ctx.partner(message.partner_id))
+    message.signature = ctx.signer.sign(message.canonical_json(), partner=ctx.partner(message.partner_id))
     message.state = State.SIGNED
     message.record("sign", "ok", f"detached CMS signature, {len(message.signature)} bytes")
 

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from b2b_gateway.errors import GatewayError
-from b2b_gateway.mapping.canonical_json import dump_canonical
 from b2b_gateway.pipeline.message import AuditEvent, Message, Output, derive_id, utcnow
 
 __all__ = [
@@ -203,6 +202,6 @@ class SaveState:
         """The canonical payload row the first time the message has a canonical document."""
         if message.canonical is None or self.canonical_sha256 is not None:
             return None
-        row = payload_row(dump_canonical(message.canonical))
+        row = payload_row(message.canonical_json())
         self.canonical_sha256 = row["sha256"]
         return row
