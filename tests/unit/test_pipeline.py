@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from b2b_gateway.canonical import Document
+from b2b_gateway.canonical.documents import document_from_data
 from b2b_gateway.errors import (
     ContentTamperedError,
     GatewayError,
@@ -262,3 +263,15 @@ async def test_rule_warnings_do_not_reject_but_are_kept() -> None:
     assert msg.state is State.DELIVERED
     assert [w.code for w in msg.warnings] == ["GW-LIN-01"]
     assert next(e for e in msg.events if e.stage == "check").outcome == "warning"
+
+
+def test_canonical_json_is_made_once_per_document() -> None:
+    msg = Message(raw=b"{}")
+    with pytest.raises(ValueError, match="no canonical document"):
+        msg.canonical_json()
+    first = document_from_data(json.loads((FIX / "order.json").read_bytes()))
+    msg.canonical = first
+    made = msg.canonical_json()
+    assert msg.canonical_json() is made and json.loads(made)["document_number"] == "PO-2026-0001"
+    msg.canonical = first.model_copy(update={"document_number": "PO-OTHER"})
+    assert json.loads(msg.canonical_json())["document_number"] == "PO-OTHER"
