@@ -184,6 +184,20 @@ async def test_counter_blocks_save_commits_and_a_restart_never_repeats_a_value(
         await again.close()
 
 
+async def test_take_now_hands_out_a_held_block_without_a_commit(repo: MessageRepository) -> None:
+    key = "ACME:edifact:interchange"
+    repo.counter_block = 4
+    assert repo.take_now(key) is None  # nothing held yet: next() reserves
+    assert await repo.next(key) == 1
+    before = repo.writer.jobs
+    assert [repo.take_now(key), repo.take_now(key), repo.take_now(key)] == [2, 3, 4]
+    assert repo.take_now(key) is None  # the block is used up
+    assert await repo.next(key) == 5  # the block reserved ahead once half the first was handed out
+    assert repo.writer.jobs - before == 1
+    repo.counter_block = 1
+    assert repo.take_now(key) is None  # no blocks: every value is its own commit
+
+
 async def test_duplicate_claims(repo: MessageRepository) -> None:
     first = _processed(order("PO-1"), state=State.VERIFIED)
     keys = [("ACME", "ref", "PO-1"), ("ACME", "sha256", first.sha256)]

@@ -332,11 +332,26 @@ class MessageRepository:
             if following > last:
                 ahead = self._ahead.pop(key, None)
                 last = await (ahead if ahead is not None else self._reserve(key, self.counter_block))
-                following = last - self.counter_block + 1
-            self._blocks[key] = (following + 1, last)
-            if last - following < self.counter_block // 2 and key not in self._ahead:
-                self._ahead[key] = asyncio.ensure_future(self._reserve(key, self.counter_block))
-            return following
+                self._blocks[key] = (last - self.counter_block + 1, last)
+            return self._hand_out(key)
+
+    def take_now(self, key: str) -> int | None:
+        """The next value of counter ``key`` when this process already holds it (a reserved block not
+        used up), else ``None`` (then :meth:`next` reserves a block). No wait, no commit."""
+        lock = self._block_locks.get(key)
+        following, last = self._blocks.get(key, (1, 0))
+        if self.counter_block == 1 or following > last or (lock is not None and lock.locked()):
+            return None
+        return self._hand_out(key)
+
+    def _hand_out(self, key: str) -> int:
+        """The next value of the held block of ``key`` (one is left); reserves the next block ahead
+        once half of this one is handed out."""
+        following, last = self._blocks[key]
+        self._blocks[key] = (following + 1, last)
+        if last - following < self.counter_block // 2 and key not in self._ahead:
+            self._ahead[key] = asyncio.ensure_future(self._reserve(key, self.counter_block))
+        return following
 
     async def _reserve(self, key: str, count: int) -> int:
         """Reserve ``count`` values of counter ``key`` (committed); returns the last of them."""
