@@ -132,7 +132,6 @@ class Pipeline:
                     await self._fail(message, stage.name, wrapped)
                     return
                 self._notify(message, before)
-                log.debug("stage.done", state=message.state.value)
             if children is not None:
                 if not await self._claim_before_split(message):
                     return
