@@ -7,6 +7,7 @@ from typing import Any
 
 from bench import documents
 from bench.amqp import percentile
+from bench.cpu import StealWatch
 from bench.e2e import Case, GatewayBench, inbound_cases
 from bench.infra import KEY_TYPES
 from bench.plan import Plan
@@ -42,11 +43,15 @@ async def half_load(bench: GatewayBench, plan: Plan, burst: dict[str, Any]) -> d
     count = max(5, min(plan.paced, int(rate * plan.paced_seconds)))
     case = Case("orders-10", lambda n, t: documents.orders(n, 10, t), count)
     print(f"   half load: {case.count} at {rate:.0f}/s …", flush=True)
-    timings, rounds_p99 = [], []
+    timings, rounds_p99, steal = [], [], []
     paused = len(bench.gateways[0].gc_pauses())
     for _ in range(plan.rounds):
         await bench.settled()
-        timings.append(await bench.burst(case, rate=rate))
+        watch = StealWatch().start()
+        try:
+            timings.append(await bench.burst(case, rate=rate))
+        finally:
+            steal.append(watch.stop())
         rounds_p99.append(round(percentile(timings[-1].latencies_ms, 0.99), 1))
     await bench.settled(pause_s=1.5)  # the gateway logs its pauses once a second
     pauses = bench.gateways[0].gc_pauses()[paused:]
@@ -61,6 +66,8 @@ async def half_load(bench: GatewayBench, plan: Plan, burst: dict[str, Any]) -> d
         "p99_ms_per_round": rounds_p99,
         # collector pauses of process.gc_log_ms (40) or more logged during the rounds and their settling
         "gc_pauses_ms": sorted(pauses, reverse=True)[:20],
+        # CPU time the hypervisor took (/proc/stat steal) in each round, and in its worst quarter second
+        "steal_per_round": steal,
     }
 
 
