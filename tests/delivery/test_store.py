@@ -376,3 +376,81 @@ async def test_outbox_enqueue_is_idempotent(repo: MessageRepository) -> None:
         # two runs of the document (the first and the rerun) with their own events; payloads stored once
         assert (await conn.execute(select(func.count()).select_from(audit_events))).scalar_one() == 4
         assert (await conn.execute(select(func.count()).select_from(payloads))).scalar_one() == 2
+
+
+async def _rows_of(repo: MessageRepository, message_id: str) -> dict[str, list[tuple[Any, ...]]]:
+    """What the store holds of a message, table by table (without generated ids and times)."""
+    async with repo.db.connect() as conn:
+        return {
+            "messages": [
+                tuple(r)
+                for r in await conn.execute(
+                    select(messages.c.state, messages.c.partner_id, messages.c.document_type, messages.c.size).where(
+                        messages.c.id == message_id
+                    )
+                )
+            ],
+            "events": [
+                tuple(r)
+                for r in await conn.execute(
+                    select(audit_events.c.stage, audit_events.c.outcome, audit_events.c.detail, audit_events.c.data)
+                    .where(audit_events.c.message_id == message_id)
+                    .order_by(audit_events.c.id)
+                )
+            ],
+            "outbox": [
+                tuple(r)
+                for r in await conn.execute(
+                    select(outbox.c.kind, outbox.c.destination, outbox.c.state).where(outbox.c.message_id == message_id)
+                )
+            ],
+        }
+
+
+async def test_one_document_is_written_in_one_statement_on_postgresql_as_it_would_be_table_by_table(
+    repo: MessageRepository,
+) -> None:
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    def document(key: str) -> Message:
+        m = _processed(order(key), key=key, state=State.ROUTED)
+        m.record("route", "ok", "erp", destinations=["erp"])
+        m.signature = b"signature"
+        m.outputs.append(Output(destination="erp", payload=b'{"n": 1}', format="json"))
+        m.outputs.append(Output(destination="partner:ACME", payload=b"UNB'", format="edifact", kind="acknowledgment"))
+        return m
+
+    event.listen(repo.db.write.sync_engine, "before_cursor_execute", seen)
+    try:
+        held = {}
+        for combine in (True, False, True):  # the second time, the statement built for the shape is reused
+            repo.writer.combine = combined = combine and not repo.db.is_sqlite  # SQLite has no DML in CTEs
+            statements.clear()
+            m = document(f"PO-{len(held)}")
+            result = await repo.save_and_enqueue(m, owner="me", lease_s=30)
+            assert len(result.items) == 2
+            inserts = [s for s in statements if s.lstrip().upper().startswith(("INSERT", "WITH"))]
+            assert len(inserts) == (2 if combined else 6), inserts  # + the outbox (its RETURNING says what is new)
+            held[combine, len(held)] = (m.id, combined)
+    finally:
+        event.remove(repo.db.write.sync_engine, "before_cursor_execute", seen)
+    written = [await _rows_of(repo, mid) for mid, _ in held.values()]
+    assert written[0] == written[1] == written[2]  # the same rows either way
+    assert len(written[0]["events"]) == 3 and len(written[0]["outbox"]) == 2
+    assert written[0]["events"][2][3] == {"destinations": ["erp"]}  # JSON kept as JSON
+    saved = await repo.load_message(held[True, 0][0])
+    detail = await repo.get(saved.id)
+    assert detail.signature is not None and saved.raw == order("PO-0")
+    assert sorted([await repo.payload(o["payload_sha256"]) for o in detail.outputs]) == [b"UNB'", b'{"n": 1}']
+
+
+async def test_several_documents_in_one_transaction_are_written_table_by_table(repo: MessageRepository) -> None:
+    statements: list[str] = []
+    event.listen(repo.db.write.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    first, second = _processed(order("PO-A"), key="PO-A"), _processed(order("PO-B"), key="PO-B")
+    await asyncio.gather(repo.save(first), repo.save(second))
+    assert not any(s.lstrip().upper().startswith("WITH") for s in statements)
+    assert {(await repo.get(m.id)).summary.business_key for m in (first, second)} == {"PO-A", "PO-B"}

@@ -88,6 +88,7 @@ class MessageRepository:
             db,
             max_batch=max_batch,
             workers=1 if db.is_sqlite else 4,
+            combine=not db.is_sqlite,
             handlers={
                 "dedup": claim_keys(db.insert),
                 "enqueue": enqueue_handler(db.insert),
