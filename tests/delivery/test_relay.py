@@ -267,3 +267,16 @@ async def test_closing_the_relay_releases_a_waiting_pipeline_and_the_store_keeps
     await asyncio.sleep(0.06)  # the leases run out
     await _settle(later, repo)
     assert len(sender.calls) == 3
+
+
+async def test_an_entry_held_past_its_lease_is_left_to_the_poll_and_tried_once(repo: MessageRepository) -> None:
+    sender = Scripted()
+    relay, _ = _relay(repo, sender)
+    m = _routed(1)
+    held = (await repo.save_and_enqueue(m, owner="test", lease_s=0.05)).items
+    await asyncio.sleep(0.1)  # it waited in memory longer than its lease: a poll may take it now
+    await relay.submit(held)
+    await _settle(relay, repo)
+    assert len(sender.calls) == 1  # the poll's claim tried it; the stale hand-over did not try it again
+    detail = await repo.get(m.id)
+    assert [e["detail"] for e in detail.events if e["stage"] == "deliver"] == ["partner:ACME attempt 1: HTTP 200"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from b2b_gateway.pipeline import Message, Output, State
 from b2b_gateway.pipeline.message import utcnow
 from b2b_gateway.store import MessageFilter, MessageRepository
 from b2b_gateway.store.migrate import current_revision, head_revision, upgrade
+from b2b_gateway.store.outbox import AttemptOutcome
 from b2b_gateway.store.records import output_key
 from b2b_gateway.store.schema import audit_events, dedup, messages, metadata, outbox, payloads
 from tests.delivery.conftest import order, settings_for
@@ -247,7 +249,9 @@ async def test_fresh_outbox_entries_are_handed_over_as_the_store_would_read_them
     assert not [q for q in statements if q.startswith("SELECT")]  # first holder, new entries: nothing read back
     async with repo.db.connect() as conn:
         stored = await load_items(conn, [i.id for i in handed])
-    assert sorted(handed, key=lambda i: i.id) == sorted(stored, key=lambda i: i.id) and len(handed) == 2
+    assert all(i.lease_until is not None and i.lease_until > utcnow() for i in handed)  # the relay knows the lease
+    unleased = [dataclasses.replace(i, lease_until=None) for i in handed]
+    assert sorted(unleased, key=lambda i: i.id) == sorted(stored, key=lambda i: i.id) and len(handed) == 2
 
 
 async def test_an_output_added_later_is_handed_over_alone(repo: MessageRepository) -> None:
@@ -376,6 +380,30 @@ async def test_outbox_enqueue_is_idempotent(repo: MessageRepository) -> None:
         # two runs of the document (the first and the rerun) with their own events; payloads stored once
         assert (await conn.execute(select(func.count()).select_from(audit_events))).scalar_one() == 4
         assert (await conn.execute(select(func.count()).select_from(payloads))).scalar_one() == 2
+
+
+async def test_two_attempts_of_one_entry_at_once_are_both_counted_and_audited(repo: MessageRepository) -> None:
+    """An entry whose lease ran out while an attempt was in flight is tried again: both attempts are recorded."""
+    m = _processed(order("PO-2"), state=State.ROUTED)
+    m.outputs.append(Output(destination="partner:ACME", payload=b"{}", format="canonical-json"))
+    (first,) = (await repo.save_and_enqueue(m, owner="a", lease_s=30)).items
+    second = dataclasses.replace(first)  # claimed again by another process while the first was in flight
+    await repo.apply_outcome(AttemptOutcome(first, "retry", "HTTP 500", "http://p", next_attempt_at=utcnow()))
+    await repo.apply_outcome(AttemptOutcome(second, "retry", "HTTP 500", "http://p", next_attempt_at=utcnow()))
+    late = dataclasses.replace(first, attempts=1)
+    await repo.apply_outcome(AttemptOutcome(late, "delivered", "HTTP 200", "http://p"))
+    await repo.apply_outcome(AttemptOutcome(dataclasses.replace(late), "dead", "HTTP 500", "http://p"))
+    detail = await repo.get(m.id)
+    attempts = [e["detail"] for e in detail.events if e["stage"] == "deliver"]
+    assert [a.split(":")[1] for a in attempts] == [
+        "ACME attempt 1",
+        "ACME attempt 2",
+        "ACME attempt 3",
+        "ACME attempt 4",
+    ]
+    assert "recorded, not acted on" in attempts[1] and "recorded, not acted on" in attempts[3]
+    assert detail.outputs[0]["state"] == "delivered" and detail.outputs[0]["attempts"] == 4
+    assert detail.summary.state == "delivered" and detail.errors == []  # the stale dead verdict changed nothing
 
 
 async def _rows_of(repo: MessageRepository, message_id: str) -> dict[str, list[tuple[Any, ...]]]:

@@ -14,6 +14,10 @@ circuit breaker, and calls the sender registered for the endpoint's kind:
 * an open breaker → put off until the breaker lets a probe through (not counted as an attempt).
 
 Every attempt is an audit event on the message. Dead letters also go to the ``b2b.dead`` exchange.
+
+A handed-over entry that waited here longer than its lease is left to polling (a claim elsewhere may
+be trying it already). An attempt still in flight when its lease ran out is counted and audited, but
+acts on the entry only if it delivered it (:func:`b2b_gateway.store.outbox.apply_outcome`).
 """
 
 from __future__ import annotations
@@ -131,6 +135,10 @@ class OutboxRelay:
             self._slots.release()
 
     async def _attempt(self, item: OutboxItem) -> None:
+        if item.lease_until is not None and utcnow() >= item.lease_until:
+            # it waited here longer than the lease: the entry may be claimed (and tried) by a poll already
+            log.info("relay.lease_ran_out", outbox=item.id)
+            return
         outcome = await self.attempt(item)
         try:
             await self.repo.apply_outcome(outcome)

@@ -56,6 +56,8 @@ class OutboxItem:
     correlation_id: str = ""
     test: bool = False
     direction: str = "inbound"
+    lease_until: dt.datetime | None = None
+    """When this process's lease on the entry runs out (after it, another claim may try it too)."""
 
     @property
     def idempotency_key(self) -> str:
@@ -152,71 +154,27 @@ async def claim_due(
         .values(lease_owner=owner, lease_until=now + dt.timedelta(seconds=lease_s), updated_at=now)
         .returning(outbox.c.id)
     )
-    return await load_items(conn, [row[0] for row in claimed.all()])
-
-
-def _all_documents_delivered(message_id: str) -> Any:
-    pending = select(outbox.c.id).where(
-        outbox.c.message_id == message_id, outbox.c.kind == "document", outbox.c.state != "delivered"
-    )
-    return ~exists(pending)
-
-
-async def apply_outcome(conn: AsyncConnection, outcome: AttemptOutcome, insert: Callable[[Any], Any]) -> None:
-    """Write one attempt's outcome: the entry, an audit event, and the message's state when it settles."""
-    item, now = outcome.item, utcnow()
-    attempt = item.attempts + (0 if outcome.verdict == "deferred" else 1)
-    values: dict[str, Any] = {"lease_owner": None, "lease_until": None, "updated_at": now, "attempts": attempt}
-    if outcome.endpoint:
-        values["endpoint"] = outcome.endpoint[:512]
-    if outcome.verdict == "delivered":
-        values.update(state="delivered", delivered_at=now, last_error=None, last_error_code=None)
-    elif outcome.verdict == "dead":
-        values.update(state="dead", last_error=outcome.detail, last_error_code=outcome.error_code)
-    else:
-        values.update(next_attempt_at=outcome.next_attempt_at or now)
-        if outcome.verdict == "retry":
-            values.update(last_error=outcome.detail, last_error_code=outcome.error_code)
-    await conn.execute(update(outbox).where(outbox.c.id == item.id).values(**values))
-    if outcome.verdict == "deferred":
-        return
-    ok = outcome.verdict == "delivered"
-    detail = f"{item.destination} attempt {attempt}: {outcome.detail or ('delivered' if ok else 'failed')}"
-    if outcome.verdict == "retry" and outcome.next_attempt_at is not None:
-        detail += f"; next attempt at {outcome.next_attempt_at:%H:%M:%S}"
-    elif outcome.verdict == "dead":
-        detail += " (dead-lettered)"
-    data: dict[str, Any] = {"outbox": item.id, "attempt": attempt, "endpoint": outcome.endpoint}
-    if outcome.error_code:
-        data["code"] = outcome.error_code
-    event = AuditEvent(stage="deliver", outcome="ok" if ok else "error", detail=detail, actor=outcome.actor, data=data)
-    row = event_row(item.message_id, f"deliver:{item.id}", attempt, event)
-    await conn.execute(insert(audit_events).on_conflict_do_nothing(), [row])
-    if ok:
-        await conn.execute(
-            update(messages)
-            .where(messages.c.id == item.message_id, messages.c.state == State.ROUTED.value)
-            .where(_all_documents_delivered(item.message_id))
-            .values(state=State.DELIVERED.value, updated_at=now)
-        )
-    elif outcome.verdict == "dead":
-        await _dead_letter(conn, outcome, attempt, now)
+    items = await load_items(conn, [row[0] for row in claimed.all()])
+    for item in items:
+        item.lease_until = now + dt.timedelta(seconds=lease_s)
+    return items
 
 
 _DELIVERED = (
     update(outbox)
-    .where(outbox.c.id == bindparam("b_id"))
+    .where(outbox.c.id.in_(bindparam("b_ids", expanding=True)), outbox.c.state == "pending")
     .values(
         state="delivered",
         delivered_at=bindparam("b_now"),
         updated_at=bindparam("b_now"),
-        attempts=bindparam("b_attempts"),
+        attempts=outbox.c.attempts + 1,
         endpoint=bindparam("b_endpoint"),
         lease_owner=None,
         lease_until=None,
         last_error=None,
         last_error_code=None,
     )
+    .returning(outbox.c.id, outbox.c.attempts)
 )
 _SETTLED = (
     update(messages)
@@ -242,40 +200,103 @@ def outcome_handler(insert: Callable[[Any], Any]) -> Callable[[AsyncConnection, 
     return handle
 
 
-async def apply_outcomes(conn: AsyncConnection, outcomes: list[AttemptOutcome], insert: Callable[[Any], Any]) -> None:
-    """Write many attempts' outcomes: deliveries in three statements for all, the rest one by one."""
-    done = [o for o in outcomes if o.verdict == "delivered"]
-    if done:
-        now = utcnow()
+async def _count_attempt(conn: AsyncConnection, item: OutboxItem, now: dt.datetime) -> tuple[int, str] | None:
+    """Count one attempt on the entry in the store: its number there and the entry's state (``None``: gone).
+
+    The number comes from the store, not from the attempt: an entry tried twice at once (its lease ran
+    out while an attempt was in flight, and it was claimed again) has both attempts counted and audited.
+    """
+    counted = await conn.execute(
+        update(outbox)
+        .where(outbox.c.id == item.id)
+        .values(attempts=outbox.c.attempts + 1, updated_at=now)
+        .returning(outbox.c.attempts, outbox.c.state)
+    )
+    row = counted.one_or_none()
+    return None if row is None else (int(row[0]), str(row[1]))
+
+
+def _attempt_event(outcome: AttemptOutcome, attempt: int, *, current: bool) -> dict[str, Any]:
+    item, ok = outcome.item, outcome.verdict == "delivered"
+    detail = f"{item.destination} attempt {attempt}: {outcome.detail or ('delivered' if ok else 'failed')}"
+    if not current:
+        detail += " (the entry's lease ran out while this attempt was in flight: recorded, not acted on)"
+    elif outcome.verdict == "retry" and outcome.next_attempt_at is not None:
+        detail += f"; next attempt at {outcome.next_attempt_at:%H:%M:%S}"
+    elif outcome.verdict == "dead":
+        detail += " (dead-lettered)"
+    data: dict[str, Any] = {"outbox": item.id, "attempt": attempt, "endpoint": outcome.endpoint}
+    if outcome.error_code:
+        data["code"] = outcome.error_code
+    event = AuditEvent(stage="deliver", outcome="ok" if ok else "error", detail=detail, actor=outcome.actor, data=data)
+    return event_row(item.message_id, f"deliver:{item.id}", attempt, event)
+
+
+async def apply_outcome(conn: AsyncConnection, outcome: AttemptOutcome, insert: Callable[[Any], Any]) -> None:
+    """Write one attempt's outcome: the entry, an audit event, and the message's state when it settles.
+
+    An attempt that is no longer the entry's current one (another was recorded since this one was
+    leased, or the entry settled) is audited but changes nothing, unless it delivered a pending entry.
+    """
+    item, now = outcome.item, utcnow()
+    if outcome.verdict == "deferred":
         await conn.execute(
-            _DELIVERED,
-            [
-                {
-                    "b_id": o.item.id,
-                    "b_now": now,
-                    "b_attempts": o.item.attempts + 1,
-                    "b_endpoint": (o.endpoint or "")[:512],
-                }
-                for o in done
-            ],
+            update(outbox)
+            .where(outbox.c.id == item.id, outbox.c.state == "pending", outbox.c.attempts == item.attempts)
+            .values(lease_owner=None, lease_until=None, updated_at=now, next_attempt_at=outcome.next_attempt_at or now)
         )
-        events = []
-        for o in done:
-            attempt = o.item.attempts + 1
-            event = AuditEvent(
-                stage="deliver",
-                outcome="ok",
-                detail=f"{o.item.destination} attempt {attempt}: {o.detail or 'delivered'}",
-                actor=o.actor,
-                data={"outbox": o.item.id, "attempt": attempt, "endpoint": o.endpoint},
+        return
+    counted = await _count_attempt(conn, item, now)
+    if counted is None:  # the entry is gone (its message was purged meanwhile)
+        return
+    attempt, state = counted
+    current = state == "pending" and (outcome.verdict == "delivered" or attempt == item.attempts + 1)
+    if current:
+        values: dict[str, Any] = {"lease_owner": None, "lease_until": None}
+        if outcome.endpoint:
+            values["endpoint"] = outcome.endpoint[:512]
+        if outcome.verdict == "delivered":
+            values.update(state="delivered", delivered_at=now, last_error=None, last_error_code=None)
+        elif outcome.verdict == "dead":
+            values.update(state="dead", last_error=outcome.detail, last_error_code=outcome.error_code)
+        else:
+            values.update(
+                next_attempt_at=outcome.next_attempt_at or now,
+                last_error=outcome.detail,
+                last_error_code=outcome.error_code,
             )
-            events.append(event_row(o.item.message_id, f"deliver:{o.item.id}", attempt, event))
+        await conn.execute(update(outbox).where(outbox.c.id == item.id).values(**values))
+    event = _attempt_event(outcome, attempt, current=current)
+    await conn.execute(insert(audit_events).on_conflict_do_nothing(), [event])
+    if current and outcome.verdict == "delivered":
+        await conn.execute(_SETTLED, [{"b_mid": item.message_id, "b_now": now}])
+    elif current and outcome.verdict == "dead":
+        await _dead_letter(conn, outcome, attempt, now)
+
+
+async def apply_outcomes(conn: AsyncConnection, outcomes: list[AttemptOutcome], insert: Callable[[Any], Any]) -> None:
+    """Write many attempts' outcomes: pending entries delivered in one statement per endpoint, the rest one by one."""
+    now = utcnow()
+    by_endpoint: dict[str, list[AttemptOutcome]] = {}
+    for o in outcomes:
+        if o.verdict == "delivered":
+            by_endpoint.setdefault((o.endpoint or "")[:512], []).append(o)
+    written: set[int] = set()
+    events = []
+    for endpoint, done in by_endpoint.items():
+        params = {"b_ids": [o.item.id for o in done], "b_now": now, "b_endpoint": endpoint}
+        counted = {row[0]: int(row[1]) for row in (await conn.execute(_DELIVERED, params)).all()}
+        for o in done:
+            attempt = counted.pop(o.item.id, None)  # the same entry twice in a batch: the second one by one
+            if attempt is not None:
+                events.append(_attempt_event(o, attempt, current=True))
+                written.add(id(o))
+    if events:
         await conn.execute(insert(audit_events).on_conflict_do_nothing(), events)
-        await conn.execute(
-            _SETTLED, [{"b_mid": mid, "b_now": now} for mid in dict.fromkeys(o.item.message_id for o in done)]
-        )
+        settled = dict.fromkeys(e["message_id"] for e in events)
+        await conn.execute(_SETTLED, [{"b_mid": mid, "b_now": now} for mid in settled])
     for outcome in outcomes:
-        if outcome.verdict != "delivered":
+        if id(outcome) not in written:
             await apply_outcome(conn, outcome, insert)
 
 

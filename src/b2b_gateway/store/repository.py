@@ -301,6 +301,7 @@ class MessageRepository:
                 correlation_id=row["correlation_id"],
                 test=bool(row["test"]),
                 direction=row["direction"],
+                lease_until=lease,
             )
             for key, out in keys.items()
         ]
