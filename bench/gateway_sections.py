@@ -44,7 +44,7 @@ async def half_load(bench: GatewayBench, plan: Plan, burst: dict[str, Any]) -> d
     case = Case("orders-10", lambda n, t: documents.orders(n, 10, t), count)
     print(f"   half load: {case.count} at {rate:.0f}/s …", flush=True)
     timings, rounds_p99, steal = [], [], []
-    paused = len(bench.gateways[0].gc_pauses())
+    paused, stalled = len(bench.gateways[0].gc_pauses()), len(bench.gateways[0].loop_stalls())
     for _ in range(plan.rounds):
         await bench.settled()
         watch = StealWatch().start()
@@ -55,6 +55,7 @@ async def half_load(bench: GatewayBench, plan: Plan, burst: dict[str, Any]) -> d
         rounds_p99.append(round(percentile(timings[-1].latencies_ms, 0.99), 1))
     await bench.settled(pause_s=1.5)  # the gateway logs its pauses once a second
     pauses = bench.gateways[0].gc_pauses()[paused:]
+    stalls = bench.gateways[0].loop_stalls()[stalled:]
     return {
         "case": "orders-10 at half load",
         "messages": case.count,
@@ -66,6 +67,8 @@ async def half_load(bench: GatewayBench, plan: Plan, burst: dict[str, Any]) -> d
         "p99_ms_per_round": rounds_p99,
         # collector pauses of process.gc_log_ms (40) or more logged during the rounds and their settling
         "gc_pauses_ms": sorted(pauses, reverse=True)[:20],
+        # event-loop wake-ups process.loop_stall_ms (40) or more late (every document in flight waited)
+        "loop_stalls_ms": sorted(stalls, reverse=True)[:20],
         # CPU time the hypervisor took (/proc/stat steal) in each round, and in its worst quarter second
         "steal_per_round": steal,
     }

@@ -183,16 +183,24 @@ class GatewayProcess:
             return 0
         return self.log.read_text(errors="replace").count(f'"event": "{event}"')
 
-    def gc_pauses(self) -> list[float]:
-        """The garbage-collector pauses the gateway logged (``gc.pause``, from ``process.gc_log_ms``), in ms."""
+    def logged_ms(self, event: str) -> list[float]:
+        """The ``ms`` of every ``event`` line the gateway logged (``gc.pause``, ``loop.stall``)."""
         if not self.log.exists():
             return []
         out = []
         for line in self.log.read_text(errors="replace").splitlines():
-            if '"gc.pause"' in line:
+            if f'"{event}"' in line:
                 with contextlib.suppress(ValueError, KeyError, TypeError):
                     out.append(float(json.loads(line)["ms"]))
         return out
+
+    def gc_pauses(self) -> list[float]:
+        """The garbage-collector pauses the gateway logged (``gc.pause``, from ``process.gc_log_ms``), in ms."""
+        return self.logged_ms("gc.pause")
+
+    def loop_stalls(self) -> list[float]:
+        """How late the gateway's event loop woke, where it logged it (``loop.stall``, ``process.loop_stall_ms``)."""
+        return self.logged_ms("loop.stall")
 
     def check_alive(self) -> None:
         if self.proc is not None and self.proc.poll() is not None:

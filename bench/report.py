@@ -92,7 +92,11 @@ def table(results: dict[str, Any]) -> str:
     half = gw.get("half_load") or {}
     if "p99_ms_per_round" in half:
         pauses = ", ".join(f"{p:.0f}" for p in half.get("gc_pauses_ms", [])) or "none"
-        text.append(f"half load: p99 per round {half['p99_ms_per_round']} ms; collector pauses ≥ 40 ms: {pauses}")
+        stalls = ", ".join(f"{p:.0f}" for p in half.get("loop_stalls_ms", [])) or "none"
+        text.append(
+            f"half load: p99 per round {half['p99_ms_per_round']} ms; collector pauses ≥ 40 ms: {pauses}; "
+            f"event-loop stalls ≥ 40 ms: {stalls}"
+        )
         steal = half.get("steal_per_round")
         if steal:
             shares = ", ".join(f"{r['steal']:.0%} (worst 0.25 s: {r['worst_window_steal']:.0%})" for r in steal)

@@ -38,6 +38,7 @@ def test_the_smoke_run_writes_every_section(tmp_path: Path) -> None:
     for case in [*gateway["inbound"], *gateway["outbound"]]:
         assert case["rate_per_s"] > 0 and case["relay_rate_per_s"] > 0 and case["ratio"] is not None
     assert gateway["half_load"]["messages"] > 0 and gateway["half_load"]["p99_ms"] > 0
+    assert all(ms >= 40 for ms in gateway["half_load"]["loop_stalls_ms"])
     steal = gateway["half_load"]["steal_per_round"]
     assert len(steal) == gateway["half_load"]["rounds"]
     assert all(0 <= r["steal"] <= 1 and 0 <= r["worst_window_steal"] <= 1 for r in steal)

@@ -256,6 +256,14 @@ class ProcessSettings(_Section):
     gc_log_ms: float = Field(
         default=40.0, ge=0, description="Log a garbage-collector pause this long or longer as gc.pause (while serving)"
     )
+    loop_stall_ms: float = Field(
+        default=40.0,
+        ge=0,
+        description=(
+            "Log a stall of the event loop this long or longer as loop.stall (while serving; a timer waking this late: "
+            "every document in flight waited); 0 turns the watch off"
+        ),
+    )
 
     @field_validator("gc_thresholds")
     @classmethod

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import ValidationError
+from structlog.testing import capture_logs
 
 from b2b_gateway.api import create_app
 from b2b_gateway.runtime import Gateway, open_operations
@@ -222,3 +223,31 @@ async def test_a_serving_gateway_keeps_its_start_up_objects_out_of_gc_passes(tmp
     assert Settings().process.gc_thresholds == (700, 10, 100)
     with pytest.raises(ValidationError, match="at least 1"):
         Settings(process={"gc_thresholds": (0, 10, 10)})
+
+
+async def test_a_serving_gateway_logs_the_event_loops_stalls(tmp_path: Path) -> None:
+    """``process.loop_stall_ms``: a callback holding the loop that long is logged as ``loop.stall``; 0: no watch."""
+    import time
+
+    for stall_ms, expected in ((30.0, 1), (0.0, 0)):
+        gw = Gateway(settings_for(tmp_path / str(stall_ms), process={"loop_stall_ms": stall_ms}))
+        stop = asyncio.Event()
+        serving = asyncio.create_task(gw.serve(stop))
+        try:
+            for _ in range(500):
+                if gw.worker is not None and gw._tasks:
+                    break
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.1)
+            before = gw.loop_watch.stalls
+            with capture_logs() as logged:
+                time.sleep(0.12)  # noqa: ASYNC251 - the stall under test: nothing else runs meanwhile
+                await asyncio.sleep(0.1)
+        finally:
+            stop.set()
+            await serving
+        stalls = [e for e in logged if e["event"] == "loop.stall"]
+        assert gw.loop_watch.stalls - before == len(stalls) and min(len(stalls), 1) == expected
+        if expected:
+            assert stalls[0]["ms"] >= 80 and gw.loop_watch.longest_ms >= 80
+    assert Settings().process.loop_stall_ms == 40

@@ -34,6 +34,7 @@ from sqlalchemy import text
 from b2b_gateway.errors import BrokerUnavailableError, GatewayError
 from b2b_gateway.observability.gcwatch import GcWatch
 from b2b_gateway.observability.logging import get_logger
+from b2b_gateway.observability.loopwatch import LoopWatch
 from b2b_gateway.partners.directory import PartnerDirectory
 from b2b_gateway.partners.repository import PartnerRepository
 from b2b_gateway.pipeline.context import PipelineContext
@@ -113,6 +114,8 @@ class Gateway:
         self.inbound_stages: tuple[Stage, ...] = ()
         self.gc_watch = GcWatch(settings.process.gc_log_ms)
         """Garbage-collector pauses while serving (``gc.pause`` logged from ``process.gc_log_ms``)."""
+        self.loop_watch = LoopWatch(settings.process.loop_stall_ms)
+        """Event-loop stalls while serving (``loop.stall`` logged from ``process.loop_stall_ms``)."""
         self.outbound_stages: tuple[Stage, ...] = ()
         """The pipeline's stages each way (once started; replays run through the same)."""
         self.embedded = settings.amqp.url is None if embedded is None else embedded
@@ -370,13 +373,16 @@ class Gateway:
                     gc.freeze()
                 gc.set_threshold(*self.settings.process.gc_thresholds)
                 self.gc_watch.install()
-                reporting = asyncio.create_task(self.gc_watch.run())
+                watching = [asyncio.create_task(self.gc_watch.run())]
+                if self.settings.process.loop_stall_ms > 0:
+                    watching.append(asyncio.create_task(self.loop_watch.run()))
                 try:
                     await stopping
                 finally:
-                    reporting.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await reporting
+                    for watcher in watching:
+                        watcher.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await watcher
         finally:
             self.gc_watch.remove()
             gc.set_threshold(*thresholds)
