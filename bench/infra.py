@@ -125,10 +125,12 @@ def gateway_env(root: Path, amqp_url: str | None, store_url: str | None) -> dict
 
 
 def child_env(extra: dict[str, str]) -> dict[str, str]:
-    """This process's environment without any ``B2B_`` setting, plus ``extra``."""
+    """This process's environment without any ``B2B_`` setting, plus ``extra``; ``BENCH_B2B_X=v`` becomes
+    ``B2B_X=v`` last (a setting to compare, e.g. ``BENCH_B2B_STORE__OUTCOME_LINGER_MS=0``)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("B2B_")}
     env["PYTHONPATH"] = str(ROOT / "src")
     env.update(extra)
+    env.update({k.removeprefix("BENCH_"): v for k, v in os.environ.items() if k.startswith("BENCH_B2B_")})
     return env
 
 

@@ -82,6 +82,14 @@ class StoreSettings(_Section):
     lock_timeout_ms: int = Field(default=5_000, description="PostgreSQL: lock_timeout of the gateway's sessions")
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     group_commit_max: int = Field(default=500, description="Most saves committed in one transaction")
+    outcome_linger_ms: float = Field(
+        default=50.0,
+        ge=0,
+        description=(
+            "Delivery outcomes recorded within this long of each other share one transaction (off the documents' "
+            "path: fewer transactions competing with the saves); 0: each its own"
+        ),
+    )
     counter_block: int = Field(
         default=20,
         ge=1,

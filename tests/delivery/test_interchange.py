@@ -93,7 +93,12 @@ async def test_an_interchange_splits_into_linked_messages_delivered_once(tmp_pat
         tree = await gateway.repo.lineage(root.id)
         assert [t.business_key for t in tree] == [None, "PO-A", "PO-B"]
         assert root.interchange_ref == "IC-77" and root.state == "split"
-        assert {t.state for t in tree[1:]} == {"delivered"}
+
+        async def children_delivered() -> bool:  # the ERP files are written before their outcome is committed
+            lineage = await gateway.repo.lineage(root.id)  # type: ignore[union-attr]
+            return {t.state for t in lineage[1:]} == {"delivered"}
+
+        await _until(children_delivered)
 
         async def ack_recorded() -> bool:  # the ack file is written before its delivery is committed
             outputs = (await gateway.repo.get(root.id)).outputs  # type: ignore[union-attr]

@@ -47,7 +47,8 @@ class Scripted:
 
 @pytest.fixture
 async def repo(tmp_path: Path) -> AsyncIterator[MessageRepository]:
-    r = await MessageRepository.open(settings_for(tmp_path))
+    # outcomes written at once: these tests step the relay with breakers cooling down in 50 ms
+    r = await MessageRepository.open(settings_for(tmp_path, store={"outcome_linger_ms": 0}))
     yield r
     await r.close()
 

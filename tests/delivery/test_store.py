@@ -17,7 +17,7 @@ from sqlalchemy import event, func, select, text, update
 from b2b_gateway.errors import BusinessRuleError, NotFoundError
 from b2b_gateway.pipeline import Message, Output, State
 from b2b_gateway.pipeline.message import utcnow
-from b2b_gateway.store import MessageFilter, MessageRepository
+from b2b_gateway.store import MessageFilter, MessageRepository, OutboxItem
 from b2b_gateway.store.migrate import current_revision, head_revision, upgrade
 from b2b_gateway.store.outbox import AttemptOutcome
 from b2b_gateway.store.records import output_key
@@ -482,3 +482,35 @@ async def test_several_documents_in_one_transaction_are_written_table_by_table(r
     await asyncio.gather(repo.save(first), repo.save(second))
     assert not any(s.lstrip().upper().startswith("WITH") for s in statements)
     assert {(await repo.get(m.id)).summary.business_key for m in (first, second)} == {"PO-A", "PO-B"}
+
+
+async def _record_after(repo: MessageRepository, delay_s: float, item: OutboxItem) -> None:
+    await asyncio.sleep(delay_s)  # one after another, as the broker confirms them
+    await repo.apply_outcome(AttemptOutcome(item, "delivered", "confirmed", "amqp://erp"))
+
+
+async def test_delivery_outcomes_recorded_close_together_share_one_transaction(db_url: str, tmp_path: Path) -> None:
+    """``store.outcome_linger_ms``: outcomes off the documents' path are written together, not one by one."""
+    commits = {}
+    for linger_ms in (50.0, 0.0):
+        settings = settings_for(tmp_path / str(linger_ms), store={"url": db_url, "outcome_linger_ms": linger_ms})
+        repo = await MessageRepository.open(settings)
+        try:
+            items = []
+            for i in range(5):
+                key = f"PO-L{linger_ms:.0f}-{i}"
+                m = _processed(order(key), key=key, state=State.ROUTED)
+                m.outputs.append(Output(destination="erp", payload=b"{}", format="canonical-json"))
+                items += (await repo.save_and_enqueue(m, owner="a", lease_s=30)).items
+            before, delivered = repo.writer.commits, (await repo.outbox_counts()).get("delivered", 0)
+            await asyncio.gather(*(_record_after(repo, 0.004 * i, item) for i, item in enumerate(items)))
+            commits[linger_ms] = repo.writer.commits - before
+            assert (await repo.outbox_counts())["delivered"] == delivered + 5
+            late = items[0]
+            closing = asyncio.create_task(repo.apply_outcome(AttemptOutcome(late, "delivered", "again", "amqp://erp")))
+            await asyncio.sleep(0)
+        finally:
+            await repo.close()  # what still lingers is written first
+        if linger_ms:
+            assert closing.done() and closing.exception() is None
+    assert commits[50.0] == 1 and commits[0.0] > 1

@@ -94,10 +94,16 @@ class GroupWriter:
 
     async def submit(self, writes: Sequence[Write] = (), kind: str | None = None, arg: Any = None) -> Any:
         """Write ``writes`` and run the ``kind`` follow-up with ``arg`` in the next group transaction."""
-        queue = self._ensure_started()
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        queue.put_nowait(_Job(writes, kind, arg, future))
+        self.enqueue(future, writes, kind, arg)
         return await future
+
+    def enqueue(
+        self, future: asyncio.Future[Any], writes: Sequence[Write] = (), kind: str | None = None, arg: Any = None
+    ) -> None:
+        """:meth:`submit` without waiting: ``future`` gets the job's result (jobs enqueued together share a
+        transaction unless one fails)."""
+        self._ensure_started().put_nowait(_Job(writes, kind, arg, future))
 
     async def run(self, operation: Callable[[AsyncConnection], Awaitable[Any]]) -> Any:
         """Run ``operation`` (a function of the connection) in the next group transaction."""
