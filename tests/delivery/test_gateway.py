@@ -189,6 +189,16 @@ async def test_dropped_files_run_through_the_embedded_queue(gateway: Gateway) ->
     assert len(archived) == 1 and archived[0].name.endswith("-order.json")
 
 
+async def _serving(gw: Gateway, stop: asyncio.Event) -> asyncio.Task[None]:
+    """``gw.serve(stop)`` as a task, once the gateway has started its background work."""
+    serving = asyncio.create_task(gw.serve(stop))
+    for _ in range(500):
+        if gw.worker is not None and gw._tasks:
+            break
+        await asyncio.sleep(0.01)
+    return serving
+
+
 async def test_a_serving_gateway_keeps_its_start_up_objects_out_of_gc_passes(tmp_path: Path) -> None:
     """``process.gc_freeze``: once serving, what start-up loaded is frozen (full collections stay short);
     ``process.gc_thresholds`` hold while serving (full collections rarer), and are given back after."""
@@ -201,12 +211,8 @@ async def test_a_serving_gateway_keeps_its_start_up_objects_out_of_gc_passes(tmp
         process = {"gc_freeze": freeze, "gc_thresholds": thresholds, "gc_log_ms": 0 if freeze else 10_000}
         gw = Gateway(settings_for(tmp_path / str(freeze), process=process))
         stop = asyncio.Event()
-        serving = asyncio.create_task(gw.serve(stop))
+        serving = await _serving(gw, stop)
         try:
-            for _ in range(500):
-                if gw.worker is not None and gw._tasks:
-                    break
-                await asyncio.sleep(0.01)
             await asyncio.sleep(0.05)
             assert min(gc.get_freeze_count(), 1) == expected
             assert gc.get_threshold() == thresholds
@@ -232,12 +238,8 @@ async def test_a_serving_gateway_logs_the_event_loops_stalls(tmp_path: Path) -> 
     for stall_ms, expected in ((30.0, 1), (0.0, 0)):
         gw = Gateway(settings_for(tmp_path / str(stall_ms), process={"loop_stall_ms": stall_ms}))
         stop = asyncio.Event()
-        serving = asyncio.create_task(gw.serve(stop))
+        serving = await _serving(gw, stop)
         try:
-            for _ in range(500):
-                if gw.worker is not None and gw._tasks:
-                    break
-                await asyncio.sleep(0.01)
             await asyncio.sleep(0.1)
             before = gw.loop_watch.stalls
             with capture_logs() as logged:
