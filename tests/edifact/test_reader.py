@@ -188,3 +188,36 @@ def test_parse_raises_document_rejected_and_read_header_is_cheap() -> None:
     assert ic.sender == "SENDER" and ic.messages == []
     with pytest.raises(DocumentRejected):
         read_header(b"nothing here")
+
+
+_ODD_POOL = ["BGM+220+PO-1+9", "DTM+137:20240102:102", "dtm+1", "", "BGM:1+2", "FTX+AAI+++a?'b", "FTX+??+?:x",
+             "AB+1", "ABCD+1", "QTY+21:3", "RFF", "NAD+BY+1?+2::9", "1AB+x", "FTX+AAI+++?'?'?'"]
+
+
+def _findings(text: str) -> tuple[list[tuple[str, list[list[str]]]], list[tuple[str, str, str | None, int | None]]]:
+    result = read(text.encode("latin-1"), ReaderOptions(control_counts="warn"))
+    segments = [(s.tag, s.trimmed()) for ic in result.interchanges for m in ic.messages for s in m.segments]
+    found = [(e.code, e.severity, e.location.segment, e.location.segment_index) for e in result.findings]
+    return segments, found
+
+
+@pytest.mark.parametrize("release_everywhere", [False, True])
+def test_every_layout_finds_the_same_odd_segments(release_everywhere: bool) -> None:
+    """Regular layouts (one ``'``, ``'\\n`` or ``'\\r\\n`` after every segment) find odd segments (bad tags,
+    empty segments, no data separator, release characters, rare or in every segment) in one pass over the
+    text; irregular ones look at each segment: both must agree, segment for segment and finding for finding."""
+    plain = ["QTY+21:3"] * (0 if release_everywhere else 100)  # release characters rare, or in every segment
+    body = [*plain, *(s + ("+?+" if release_everywhere else "") for s in _ODD_POOL), *plain] * 3
+    segments = [UNB.rstrip("'"), "UNH+1+ORDERS:D:96A:UN", *body, f"UNT+{len(body) + 2}+1", UNZ.rstrip("'")]
+    layouts = {sep: sep.join(segments) + "'" for sep in ("'", "'\n", "'\r\n")}
+    layouts["irregular"] = "'\n".join(segments[:3]) + "'  \n " + "'\n".join(segments[3:]) + "'"
+    expected = _findings(layouts["'"])
+    assert ("EDIFACT_SYNTAX", "error", "dtm", len(plain) + 4) in expected[1]
+    assert [tag for tag, _ in expected[0]].count("") == 3
+    extra = [["+"]] if release_everywhere else []
+    assert ("FTX", [["AAI"], [], [], ["a'b"], *extra]) in expected[0]
+    assert ("FTX", [["AAI"], [], [], ["'''"], *extra]) in expected[0]
+    assert ("NAD", [["BY"], ["1+2", "", "9"], *extra]) in expected[0]
+    assert ("FTX", [["?"], [":x"], *extra]) in expected[0]
+    for name, text in layouts.items():
+        assert _findings(text) == expected, name

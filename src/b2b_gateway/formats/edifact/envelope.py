@@ -46,10 +46,12 @@ LIMIT = 20
 """Segments outside a message reported one by one (the rest are not listed)."""
 
 
-def _envelope_indexes(segments: list[Segment]) -> list[int]:
+def _envelope_indexes(segments: list[Segment], tags: list[str] | None = None) -> list[int]:
     """Indexes of the envelope segments (UNA UNB UNG UNE UNZ UNH UNT), found at C speed when all tags
-    have three characters (a regular expression over the joined tags, keeping aligned matches)."""
-    tags = list(map(attrgetter("tag"), segments))
+    have three characters (a regular expression over the joined tags, keeping aligned matches).
+    ``tags`` are the segments' tags when the tokenizer has them already."""
+    if tags is None or len(tags) != len(segments):
+        tags = list(map(attrgetter("tag"), segments))
     joined = "".join(tags)
     if len(joined) != 3 * len(tags):
         return [i for i, tag in enumerate(tags) if tag in _ENVELOPE_TAGS]
@@ -151,10 +153,18 @@ class Assembler:
     window by window through :meth:`feed`)."""
 
     def __init__(
-        self, ic: Interchange, segments: list[Segment], end_of: Callable[[int], int], data: bytes, control: Severity
+        self,
+        ic: Interchange,
+        segments: list[Segment],
+        end_of: Callable[[int], int],
+        data: bytes,
+        control: Severity,
+        tags: list[str] | None = None,
     ):
         self.ic = ic
         self.segments = segments
+        self.tags = tags
+        """The segments' tags as the tokenizer found them (``None``: read off the segments)."""
         self.end_of = end_of
         self.data = data
         self.control: Severity = control
@@ -180,7 +190,7 @@ class Assembler:
         UNB), ``None`` when the segments ran out first (a message left open stays in ``self.msg``)."""
         ic, segments = self.ic, self.segments
         prev = first - 1
-        for index in _envelope_indexes(segments):
+        for index in _envelope_indexes(segments, self.tags):
             if index < first:
                 continue
             seg = segments[index]
@@ -240,14 +250,14 @@ class Assembler:
             group_ref=self.group.ref if self.group else None,
             interchange_ref=self.ic.control_ref,
         )
-        for what, element, component in (
-            ("message reference number (0062)", 1, None),
-            ("message type (S009 0065)", 2, 1),
-            ("message version number (S009 0052)", 2, 2),
-            ("message release number (S009 0054)", 2, 3),
-            ("controlling agency (S009 0051)", 2, 4),
+        for what, value, element, component in (
+            ("message reference number (0062)", msg.ref, 1, None),
+            ("message type (S009 0065)", msg.type, 2, 1),
+            ("message version number (S009 0052)", msg.version, 2, 2),
+            ("message release number (S009 0054)", msg.release, 2, 3),
+            ("controlling agency (S009 0051)", msg.agency, 2, 4),
         ):
-            if not v(element, component or 1):
+            if not value:
                 msg.errors.append(_missing(unh, what, element, component))
         if msg.ref and msg.ref in self.refs:
             msg.errors.append(
@@ -413,7 +423,12 @@ class Assembler:
 
 
 def assemble(
-    ic: Interchange, segments: list[Segment], end_of: Callable[[int], int], data: bytes, control: Severity
+    ic: Interchange,
+    segments: list[Segment],
+    end_of: Callable[[int], int],
+    data: bytes,
+    control: Severity,
+    tags: list[str] | None = None,
 ) -> Assembly:
     """Sort ``segments`` (UNB first) into ``ic``'s groups and messages, checking every trailer.
 
@@ -422,7 +437,8 @@ def assemble(
         segments: the interchange's segments as tokenized; ``end_of(i)`` is the offset after segment i.
         data: the input bytes (each message keeps its own raw bytes).
         control: the severity of control-count and reference findings (error or warning).
+        tags: the segments' tags, when the tokenizer has them (saves reading them off every segment).
     """
     if not segments or segments[0].tag != "UNB":  # pragma: no cover - the reader guarantees it
         raise EdifactSyntaxError("an interchange starts with UNB")
-    return Assembler(ic, segments, end_of, data, control).run()
+    return Assembler(ic, segments, end_of, data, control, tags).run()

@@ -238,12 +238,14 @@ class _Reader:
         delimiters = self.syntax(ic)
         scan = tokenize(text, head.end, delimiters, src=self.source(delimiters), number=1)
         segments = [unb, *scan.segments]
-        self.segments.extend(segments)
+        if self.removed:  # offsets to map back to the input (hard-wrapped lines)
+            self.segments.extend(segments)
 
         def end_of(index: int) -> int:
             return segment_end(text, segments[index].offset, delimiters)
 
-        done = assemble(ic, segments, end_of, self.data, _severity(self.options.control_counts))
+        tags = [unb.tag, *scan.tags]
+        done = assemble(ic, segments, end_of, self.data, _severity(self.options.control_counts), tags)
         self.result.interchanges.append(ic)
         charset = charset_for(ic.syntax_id)
         found = list(scan.errors)

@@ -15,6 +15,7 @@ tokenizer never raises.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from itertools import accumulate, compress, count, repeat
@@ -38,6 +39,8 @@ class Scan:
     end: int = 0
     """Offset where scanning stopped (after the UNZ terminator, or the end of the text)."""
     errors: list[GatewayError] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    """The segments' tags, in order (``segments[i].tag``)."""
     breaks: list[int] = field(default_factory=list)
     """Indexes of segments holding a line break or tab inside their data."""
 
@@ -205,7 +208,7 @@ def tokenize(
         chunks = padded.split(sep)
         tail = chunks.pop()  # what follows the last terminator: nothing, or an unterminated segment
         stripped = chunks
-        offsets = list(map(add, accumulate(map(len, chunks), initial=start), count(0, len(sep))))
+        offsets = list(accumulate(map(add, map(len, chunks), repeat(len(sep))), initial=start))
     else:
         chunks = block.split(term)
         tail = chunks.pop()
@@ -213,18 +216,16 @@ def tokenize(
         offsets = list(map(add, map(sub, accumulate(map(len, chunks)), map(len, stripped)), count(start)))
     tags = list(map(_TAG3, stripped))
     segments: list[Segment] = list(map(ReadSegment, tags, stripped, repeat(src), offsets, count(number + 1)))
-    scan.segments = segments
-    odd = set(compress(count(), map(ne, map(_SEP, stripped), repeat(elem))))
-    for tag in set(tags):
-        if _TAG.match(tag) is None:
-            odd.update(i for i, t in enumerate(tags) if t == tag)
+    scan.segments, scan.tags = segments, tags
+    odd = _odd_starts(block, sep, elem, stripped, tags, offsets, start) if sep else _odd_chunks(stripped, tags, elem)
     if has_release:
-        odd.update(compress(count(), map(contains, stripped, repeat(rel))))
+        odd.update(_holding(rel, block, stripped, offsets, start))
     if rep and rep in block:
-        odd.update(compress(count(), map(contains, stripped, repeat(rep))))
+        odd.update(_holding(rep, block, stripped, offsets, start))
     for index in sorted(odd):
         seg = _segment(stripped[index], d, offsets[index], number + index + 1, src, scan.errors, has_release, bool(rep))
         segments[index] = seg
+        tags[index] = seg.tag
         if _TAG.match(seg.tag) is None:
             scan.errors.append(_bad_tag(seg.tag, stripped[index], seg))
     if not sep and not _clean_breaks(block, term):
@@ -234,6 +235,50 @@ def tokenize(
     _check_tail(tail, scan, src, term, stop)
     scan.end = stop
     return scan
+
+
+def _holding(char: str, block: str, stripped: list[str], offsets: list[int], start: int) -> list[int]:
+    """Indexes of the chunks holding ``char``: found by ``str.find`` from one to the next when ``char`` is
+    rare in ``block``, by looking at every chunk when it is common."""
+    if block.count(char) * 4 > len(stripped):
+        return list(compress(count(), map(contains, stripped, repeat(char))))
+    found: list[int] = []
+    last = len(stripped)
+    at = block.find(char)
+    while at >= 0:
+        index = bisect_right(offsets, start + at) - 1
+        if index < last and (not found or found[-1] != index):
+            found.append(index)
+        at = block.find(char, at + 1)
+    return found
+
+
+def _odd_chunks(stripped: list[str], tags: list[str], elem: str) -> set[int]:
+    """Indexes of the chunks that are not a plain segment (a valid tag, then the data separator)."""
+    odd = set(compress(count(), map(ne, map(_SEP, stripped), repeat(elem))))
+    for tag in set(tags):
+        if _TAG.match(tag) is None:
+            odd.update(i for i, t in enumerate(tags) if t == tag)
+    return odd
+
+
+@lru_cache(maxsize=32)
+def _odd_pattern(sep: str, elem: str) -> re.Pattern[str]:
+    return re.compile(f"{re.escape(sep)}(?![A-Z][A-Z0-9]{{2}}{re.escape(elem)})")
+
+
+def _odd_starts(
+    block: str, sep: str, elem: str, stripped: list[str], tags: list[str], offsets: list[int], start: int
+) -> set[int]:
+    """:func:`_odd_chunks` for a regular layout, in one regular-expression pass over ``block`` (the first chunk
+    starts the block, every other one follows ``sep``), without looking at each chunk from Python."""
+    odd = _odd_chunks(stripped[:1], tags[:1], elem)
+    last = len(offsets) - 1  # offsets has one more item than there are chunks
+    for m in _odd_pattern(sep, elem).finditer(block):
+        index = bisect_left(offsets, start + m.end())
+        if index < last:
+            odd.add(index)
+    return odd
 
 
 _TAG3 = itemgetter(slice(0, 3))
