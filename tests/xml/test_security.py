@@ -124,3 +124,36 @@ def test_cli_never_shows_local_file_content(case: str, secret: Path, cli: CliRun
         assert SECRET not in r.stdout and SECRET not in r.stderr
         assert "Traceback" not in r.stderr
     assert "XML_FORBIDDEN" in cli("validate", str(doc)).stderr
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'\xef\xbb\xbf<?xml version="1.0"?>\n<!-- a <r/> in a comment -->\n<?pi x?>\n'
+        b'<!DOCTYPE r [<!ENTITY a "b">]><r>&a;</r>',
+        '<?xml version="1.0" encoding="UTF-16"?>\n\n<!DOCTYPE r SYSTEM "x.dtd"><r/>'.encode("utf-16"),
+    ],
+    ids=["after-bom-declaration-comment-pi", "utf-16"],
+)
+def test_a_doctype_anywhere_in_the_prolog_is_refused_before_the_parser_reads_it(data: bytes) -> None:
+    """libxml2 reads ahead: the DOCTYPE is found in the prolog first, so no entity declaration is ever parsed."""
+    with pytest.raises(ForbiddenXmlConstructError, match="DOCTYPE") as info:
+        parse_xml(data)
+    assert info.value.location.line == data.decode("utf-16" if data[:2] == b"\xff\xfe" else "utf-8").count("\n") + 1
+
+
+def test_a_doctype_named_in_a_comment_or_after_the_root_is_not_a_prolog_doctype() -> None:
+    assert parse_xml(b"<!-- <!DOCTYPE r> --><r/>").getroot().tag == "r"
+    with pytest.raises(XmlSyntaxError):
+        parse_xml(b"<r/><!DOCTYPE r>")
+
+
+def test_nesting_past_the_parser_s_own_limit_says_how_deep() -> None:
+    with pytest.raises(InputTooLargeError, match="deeper than 256 levels") as info:
+        parse_xml(b"<a>" * 300 + b"</a>" * 300, XmlLimits(max_depth=1000))
+    assert info.value.location.line == 1
+
+
+def test_utf16_with_its_byte_order_mark_needs_no_declaration() -> None:
+    tree = parse_xml('<r a="é">ü</r>'.encode("utf-16"))
+    assert tree.getroot().text == "ü" and tree.getroot().get("a") == "é"

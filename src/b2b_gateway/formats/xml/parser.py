@@ -9,6 +9,7 @@ can reach an error message or a log.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from io import BytesIO
 
@@ -50,6 +51,9 @@ def _forbidden(what: str, line: int | None) -> ForbiddenXmlConstructError:
     )
 
 
+_PARSER_DEPTH = re.compile(r"[Ee]xcessive depth in document: (\d+)")
+
+
 def _syntax_error(exc: etree.XMLSyntaxError) -> XmlSyntaxError | InputTooLargeError | ForbiddenXmlConstructError:
     msg = str(exc.msg or exc).strip()
     line, column = exc.position if exc.position else (exc.lineno, None)
@@ -60,6 +64,13 @@ def _syntax_error(exc: etree.XMLSyntaxError) -> XmlSyntaxError | InputTooLargeEr
     msg = msg.replace(", try XML_PARSE_HUGE", "")
     where = Location(line=line or None, column=column or None)
     low = msg.lower()
+    depth = _PARSER_DEPTH.search(msg)
+    if depth is not None:  # libxml2's own depth limit (256 without XML_PARSE_HUGE), met while reading ahead
+        return InputTooLargeError(
+            f"XML nested deeper than {depth.group(1)} levels (the parser's own limit)",
+            location=where,
+            hint="nesting this deep is refused whatever limits.max_xml_depth says",
+        )
     if "huge" in low or "too long" in low or "resource limit" in low or "excessive depth" in low or "amplif" in low:
         return InputTooLargeError(
             f"XML document over the parser's limits: {msg}",
@@ -77,9 +88,43 @@ def _syntax_error(exc: etree.XMLSyntaxError) -> XmlSyntaxError | InputTooLargeEr
     )
 
 
+_PROLOG_SCAN = 64 * 1024
+"""How much of the document's start :func:`_doctype_line` looks at for a DOCTYPE (the prolog is short)."""
+
+
+def _doctype_line(data: bytes) -> int | None:
+    """The line of a DOCTYPE in the document's prolog (``None`` when there is none), found before any parser
+    runs: libxml2 reads ahead and would meet the entity declarations (and fail on their amplification) before
+    the first element is handed over. The prolog is the XML declaration, comments, processing instructions
+    and white space (XML 1.0 §2.8); its markup is ASCII in every ASCII-compatible encoding, and UTF-16 is
+    told by its byte-order mark."""
+    head = data[:_PROLOG_SCAN]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = head.decode("utf-16", "replace")  # the byte-order mark is consumed
+    else:
+        text = head.decode("latin-1").removeprefix("\xef\xbb\xbf")
+    pos = 0
+    while True:
+        while pos < len(text) and text[pos] in " \t\r\n":
+            pos += 1
+        for opening, closing in (("<?", "?>"), ("<!--", "-->")):
+            if text.startswith(opening, pos):
+                end = text.find(closing, pos + len(opening))
+                if end < 0:
+                    return None  # the parser reports the unclosed construct
+                pos = end + len(closing)
+                break
+        else:
+            if text.startswith("<!DOCTYPE", pos):
+                return text.count("\n", 0, pos) + 1
+            return None
+
+
 def _check_encoding(data: bytes) -> None:
     """XML without BOM or declaration must be UTF-8; catch the common Latin-1 mistake with a clear error."""
-    if data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")) or data.lstrip().startswith(b"<?xml"):
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return  # UTF-16, told by its byte-order mark (the parser decodes the rest)
+    if data.startswith(b"\xef\xbb\xbf") or data.lstrip().startswith(b"<?xml"):
         head = data.lstrip()[:200]
         if b"encoding" in head.split(b"?>", 1)[0]:
             return
@@ -111,6 +156,9 @@ def parse_xml(data: bytes, limits: XmlLimits | None = None) -> etree._ElementTre
     if not data.strip():
         raise XmlSyntaxError("the document is empty", location=Location(line=1))
     _check_encoding(data)
+    doctype = _doctype_line(data)
+    if doctype is not None:
+        raise _forbidden("a DOCTYPE declaration (DTD, entities)", doctype)
     events = etree.iterparse(
         BytesIO(data),
         events=("start", "end"),
