@@ -31,6 +31,7 @@ def test_the_smoke_run_writes_every_section(tmp_path: Path) -> None:
     results = json.loads(out.read_text())
     assert results["mode"] == "smoke"
     assert results["reader"]["reader_mb_s"] > 0 and results["reader"]["pydifact_mb_s"] > 0
+    assert results["reader"]["pydifact_version"], "the baseline's version is recorded"
 
     gateway = results["gateway"]
     assert [r["case"] for r in gateway["inbound"]] == ["orders-10", "orders-100", "orders-1000", "ubl-invoice"]

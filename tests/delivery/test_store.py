@@ -514,3 +514,23 @@ async def test_delivery_outcomes_recorded_close_together_share_one_transaction(d
         if linger_ms:
             assert closing.done() and closing.exception() is None
     assert commits[50.0] == 1 and commits[0.0] > 1
+
+
+async def test_an_attempt_in_flight_that_delivers_a_dead_lettered_entry_makes_it_delivered(
+    repo: MessageRepository,
+) -> None:
+    """Leases ran out: one attempt dead-letters the entry while another, in flight, reaches the partner."""
+    m = _processed(order("PO-3"), state=State.ROUTED)
+    m.outputs.append(Output(destination="partner:ACME", payload=b"{}", format="canonical-json"))
+    (first,) = (await repo.save_and_enqueue(m, owner="a", lease_s=30)).items
+    second = dataclasses.replace(first)
+    await repo.apply_outcome(AttemptOutcome(first, "dead", "HTTP 500", "http://p"))
+    failed = await repo.get(m.id)
+    assert failed.summary.state == "failed" and failed.outputs[0]["state"] == "dead"
+    await repo.apply_outcome(AttemptOutcome(second, "delivered", "HTTP 200", "http://p"))
+    detail = await repo.get(m.id)
+    assert detail.outputs[0]["state"] == "delivered" and detail.outputs[0]["attempts"] == 2
+    assert detail.summary.state == "delivered" and not detail.summary.last_error
+    attempts = [e["detail"] for e in detail.events if e["stage"] == "deliver"]
+    assert "dead-lettered" in attempts[0] and "the partner has it, so it is delivered" in attempts[1]
+    assert [e["code"] for e in detail.errors] == ["DELIVERY_FAILED"]  # the dead-letter stays in the history

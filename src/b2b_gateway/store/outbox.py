@@ -189,6 +189,19 @@ _SETTLED = (
     .values(state=State.DELIVERED.value, updated_at=bindparam("b_now"))
 )
 
+_REVIVED = (  # a dead-lettered document entry delivered after all, by an attempt that was in flight
+    update(messages)
+    .where(messages.c.id == bindparam("b_mid"), messages.c.state.in_([State.ROUTED.value, State.FAILED.value]))
+    .where(
+        ~exists(
+            select(outbox.c.id).where(
+                outbox.c.message_id == bindparam("b_mid"), outbox.c.kind == "document", outbox.c.state != "delivered"
+            )
+        )
+    )
+    .values(state=State.DELIVERED.value, updated_at=bindparam("b_now"), last_error=None)
+)
+
 
 def outcome_handler(insert: Callable[[Any], Any]) -> Callable[[AsyncConnection, list[AttemptOutcome]], Any]:
     """The group writer's ``outcome`` handler (``insert`` is the dialect's INSERT with ON CONFLICT)."""
@@ -216,10 +229,12 @@ async def _count_attempt(conn: AsyncConnection, item: OutboxItem, now: dt.dateti
     return None if row is None else (int(row[0]), str(row[1]))
 
 
-def _attempt_event(outcome: AttemptOutcome, attempt: int, *, current: bool) -> dict[str, Any]:
+def _attempt_event(outcome: AttemptOutcome, attempt: int, *, current: bool, late: bool = False) -> dict[str, Any]:
     item, ok = outcome.item, outcome.verdict == "delivered"
     detail = f"{item.destination} attempt {attempt}: {outcome.detail or ('delivered' if ok else 'failed')}"
-    if not current:
+    if late:
+        detail += " (in flight when another attempt dead-lettered the entry: the partner has it, so it is delivered)"
+    elif not current:
         detail += " (the entry's lease ran out while this attempt was in flight: recorded, not acted on)"
     elif outcome.verdict == "retry" and outcome.next_attempt_at is not None:
         detail += f"; next attempt at {outcome.next_attempt_at:%H:%M:%S}"
@@ -236,7 +251,9 @@ async def apply_outcome(conn: AsyncConnection, outcome: AttemptOutcome, insert: 
     """Write one attempt's outcome: the entry, an audit event, and the message's state when it settles.
 
     An attempt that is no longer the entry's current one (another was recorded since this one was
-    leased, or the entry settled) is audited but changes nothing, unless it delivered a pending entry.
+    leased, or the entry settled) is audited but changes nothing, unless it delivered a pending entry,
+    or a dead one: an attempt in flight when another dead-lettered the entry may still reach the
+    partner, and then the entry (and its message, once all its documents are) is delivered after all.
     """
     item, now = outcome.item, utcnow()
     if outcome.verdict == "deferred":
@@ -250,7 +267,8 @@ async def apply_outcome(conn: AsyncConnection, outcome: AttemptOutcome, insert: 
     if counted is None:  # the entry is gone (its message was purged meanwhile)
         return
     attempt, state = counted
-    current = state == "pending" and (outcome.verdict == "delivered" or attempt == item.attempts + 1)
+    late = outcome.verdict == "delivered" and state == "dead"
+    current = late or (state == "pending" and (outcome.verdict == "delivered" or attempt == item.attempts + 1))
     if current:
         values: dict[str, Any] = {"lease_owner": None, "lease_until": None}
         if outcome.endpoint:
@@ -266,10 +284,11 @@ async def apply_outcome(conn: AsyncConnection, outcome: AttemptOutcome, insert: 
                 last_error_code=outcome.error_code,
             )
         await conn.execute(update(outbox).where(outbox.c.id == item.id).values(**values))
-    event = _attempt_event(outcome, attempt, current=current)
+    event = _attempt_event(outcome, attempt, current=current, late=late)
     await conn.execute(insert(audit_events).on_conflict_do_nothing(), [event])
     if current and outcome.verdict == "delivered":
-        await conn.execute(_SETTLED, [{"b_mid": item.message_id, "b_now": now}])
+        settle = _REVIVED if late and item.kind == "document" else _SETTLED
+        await conn.execute(settle, [{"b_mid": item.message_id, "b_now": now}])
     elif current and outcome.verdict == "dead":
         await _dead_letter(conn, outcome, attempt, now)
 

@@ -153,17 +153,11 @@ class Assembler:
     window by window through :meth:`feed`)."""
 
     def __init__(
-        self,
-        ic: Interchange,
-        segments: list[Segment],
-        end_of: Callable[[int], int],
-        data: bytes,
-        control: Severity,
-        tags: list[str] | None = None,
+        self, ic: Interchange, segments: list[Segment], end_of: Callable[[int], int], data: bytes, control: Severity
     ):
         self.ic = ic
         self.segments = segments
-        self.tags = tags
+        self.tags: list[str] | None = None
         """The segments' tags as the tokenizer found them (``None``: read off the segments)."""
         self.end_of = end_of
         self.data = data
@@ -441,4 +435,6 @@ def assemble(
     """
     if not segments or segments[0].tag != "UNB":  # pragma: no cover - the reader guarantees it
         raise EdifactSyntaxError("an interchange starts with UNB")
-    return Assembler(ic, segments, end_of, data, control, tags).run()
+    assembler = Assembler(ic, segments, end_of, data, control)
+    assembler.tags = tags
+    return assembler.run()
