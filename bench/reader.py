@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from importlib.metadata import version
 from typing import Any
 
 from bench.edifact_reader import best, interchange
@@ -28,4 +29,5 @@ def run_reader(megabytes: float, rounds: int) -> dict[str, Any]:
         "reader_mb_s": round(mb / reader_s, 2),
         "pydifact_mb_s": round(mb / pydifact_s, 2),
         "ratio": round(pydifact_s / reader_s, 1),
+        "pydifact_version": version("pydifact"),
     }

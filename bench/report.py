@@ -45,9 +45,10 @@ def rows(results: dict[str, Any]) -> list[Row]:
     out: list[Row] = []
     reader = results.get("reader")
     if reader:
+        baseline = " ".join(["pydifact", *([reader["pydifact_version"]] if "pydifact_version" in reader else [])])
         out.append((
             f"EDIFACT reader MB/s ({reader['megabytes']} MB)", "-", _f(reader["reader_mb_s"], 2),
-            f"{_f(reader['pydifact_mb_s'], 2)} (pydifact)", _f(reader["ratio"]), "-", "-",
+            f"{_f(reader['pydifact_mb_s'], 2)} ({baseline})", _f(reader["ratio"]), "-", "-",
             f"≥ {READER_RATIO:.0f} × pydifact", _met(reader["ratio"] >= READER_RATIO),
         ))  # fmt: skip
     gw = results.get("gateway") or {}
