@@ -176,31 +176,25 @@ _DELIVERED = (
     )
     .returning(outbox.c.id, outbox.c.attempts)
 )
-_SETTLED = (
-    update(messages)
-    .where(messages.c.id == bindparam("b_mid"), messages.c.state == State.ROUTED.value)
-    .where(
-        ~exists(
-            select(outbox.c.id).where(
-                outbox.c.message_id == bindparam("b_mid"), outbox.c.kind == "document", outbox.c.state != "delivered"
-            )
-        )
-    )
-    .values(state=State.DELIVERED.value, updated_at=bindparam("b_now"))
-)
 
-_REVIVED = (  # a dead-lettered document entry delivered after all, by an attempt that was in flight
-    update(messages)
-    .where(messages.c.id == bindparam("b_mid"), messages.c.state.in_([State.ROUTED.value, State.FAILED.value]))
-    .where(
-        ~exists(
-            select(outbox.c.id).where(
-                outbox.c.message_id == bindparam("b_mid"), outbox.c.kind == "document", outbox.c.state != "delivered"
-            )
-        )
+
+def _settled(*before: State, **values: Any) -> Any:
+    """The message of ``b_mid`` becomes delivered, from one of the states ``before``, once none of its
+    document entries is left undelivered."""
+    undelivered = select(outbox.c.id).where(
+        outbox.c.message_id == bindparam("b_mid"), outbox.c.kind == "document", outbox.c.state != "delivered"
     )
-    .values(state=State.DELIVERED.value, updated_at=bindparam("b_now"), last_error=None)
-)
+    return (  # no IN (…): the statement runs with many parameter sets, where expanding lists are refused
+        update(messages)
+        .where(messages.c.id == bindparam("b_mid"), or_(*(messages.c.state == s.value for s in before)))
+        .where(~exists(undelivered))
+        .values(state=State.DELIVERED.value, updated_at=bindparam("b_now"), **values)
+    )
+
+
+_SETTLED = _settled(State.ROUTED)
+_REVIVED = _settled(State.ROUTED, State.FAILED, last_error=None)
+"""A dead-lettered document entry delivered after all, by an attempt that was in flight."""
 
 
 def outcome_handler(insert: Callable[[Any], Any]) -> Callable[[AsyncConnection, list[AttemptOutcome]], Any]:
