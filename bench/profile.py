@@ -42,15 +42,23 @@ def _timed(stage: Stage, spent: dict[str, float]) -> Stage:
     return Stage(stage.name, run)
 
 
-async def _pipeline(root: Path, key_type: str = "ec") -> tuple[Gateway, Pipeline, dict[str, float]]:
-    prepare_workspace(root, key_type=key_type)
-    settings = Settings(
+def profile_settings(root: Path) -> Settings:
+    """The profiled gateway's settings: the bench workspace under ``root``, no HTTP, warnings only."""
+    return Settings(
         company_id="EURODIS",
         paths={"data_dir": root / "var", "mappings_dir": root / "mappings", "certs_dir": root / "certs"},
         security={"key_passphrase": PASSPHRASE},
         http={"enabled": False},
         logging={"level": "WARNING"},
+        # the relay runs only when the gateway serves, not here: nothing drains the outputs handed to it,
+        # so its queue must hold them all (at 512, the default, the pipeline waited for room for ever)
+        delivery={"max_pending": 1_000_000},
     )
+
+
+async def _pipeline(root: Path, key_type: str = "ec") -> tuple[Gateway, Pipeline, dict[str, float]]:
+    prepare_workspace(root, key_type=key_type)
+    settings = profile_settings(root)
     configure_logging(settings.logging)
     gateway = Gateway(settings, embedded=True)
     await gateway.start(consume=False, http=False)

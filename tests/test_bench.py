@@ -63,3 +63,13 @@ def test_the_latency_probe_reports_a_paced_stream_in_chunks() -> None:
         "documents 0-100",
         "documents 100-120",
     ]
+
+
+def test_the_profile_s_gateway_holds_every_output_of_a_full_run(tmp_path: Path) -> None:
+    """The profile starts a gateway without its relay: outputs handed over are never drained, so the hand-over
+    queue must hold every one (a document and its CONTRL each, warm-up included), or the run waits for ever."""
+    from bench.plan import PLANS
+    from bench.profile import profile_settings
+
+    most = max(plan.profile_messages for plan in PLANS.values())
+    assert profile_settings(tmp_path).delivery.max_pending >= 2 * 2 * (most + 5)
