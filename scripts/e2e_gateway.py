@@ -1,14 +1,16 @@
 """End to end through RabbitMQ: a real ``b2b-gateway run`` process, and the raw aio-pika relay beside it.
 
 In a private vhost, ``-n`` 10-line EDIFACT ORDERS from MOCKBUYER (see ``scripts/profile_pipeline.py``)
-are published to ``b2b.in`` while the gateway is stopped; then the gateway (signing with an RSA key in
-``certs/``, the store on a SQLite file or ``--pg`` on PostgreSQL) is started and drains the queue. Each
-order leaves as canonical JSON on the ERP exchange and its CONTRL goes back to the partner through an
-AMQP channel (MOCKBUYER's AS2 channel swapped for one to the ERP exchange in a copy of ``mappings/``),
-so a collector on the ERP queue sees two messages per order. Printed: the gateway's rate (first to last
-output), its process CPU per order (from ``/proc``), and the relay's rate with the same message size.
+are published to ``b2b.in`` while the gateway is stopped; then the gateway (signing with an RSA key, or
+with ``--key-type ec`` an ECDSA P-256 one, in ``certs/``; the store on a SQLite file or ``--pg`` on
+PostgreSQL) is started and drains the queue. Each order leaves as canonical JSON on the ERP exchange
+and its CONTRL goes back to the partner through an AMQP channel (MOCKBUYER's AS2 channel swapped for
+one to the ERP exchange in a copy of ``mappings/``), so a collector on the ERP queue sees two messages
+per order. ``BENCH_B2B_X=v`` sets the gateway's ``B2B_X=v`` (a setting to compare). Printed: the
+gateway's rate (first to last output), its process CPU per order (from ``/proc``), and the relay's rate
+with the same message size.
 
-Run: ``.venv/bin/python scripts/e2e_gateway.py -n 3000 [--pg]``.
+Run: ``.venv/bin/python scripts/e2e_gateway.py -n 3000 [--pg] [--key-type ec] [--cprofile gateway.prof]``.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import aio_pika
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.infra import child_env
 from bench.relay import run_relay
 from scripts.profile_pipeline import PASSPHRASE, ROOT, make_certs, orders, psql
 
@@ -56,9 +59,9 @@ def mappings_copy(target: Path) -> None:
     profile.write_text(text[:start] + swapped + text[end:])
 
 
-def gateway(work: Path, vhost_url: str, store_url: str) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("B2B_")}
-    env.update(
+def gateway(work: Path, vhost_url: str, store_url: str, cprofile: Path | None = None) -> subprocess.Popen[bytes]:
+    """A ``b2b-gateway run`` process (``BENCH_B2B_X=v`` in this environment sets ``B2B_X=v`` for it)."""
+    env = child_env(
         {
             "B2B_AMQP__URL": vhost_url,
             "B2B_PATHS__DATA_DIR": str(work / "var"),
@@ -73,7 +76,9 @@ def gateway(work: Path, vhost_url: str, store_url: str) -> subprocess.Popen[byte
         }
     )
     log = (work / "gateway.log").open("ab")
-    return subprocess.Popen([sys.executable, "-m", "b2b_gateway", "run"], cwd=work, env=env, stdout=log, stderr=log)
+    profiled = ["-m", "cProfile", "-o", str(cprofile)] if cprofile else []
+    command = [sys.executable, *profiled, "-m", "b2b_gateway", "run"]
+    return subprocess.Popen(command, cwd=work, env=env, stdout=log, stderr=log)
 
 
 async def wait_log(work: Path, event: str, proc: subprocess.Popen[bytes]) -> None:
@@ -136,7 +141,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     db = f"b2b_e2e_{uuid.uuid4().hex[:10]}"
     work = Path(tempfile.mkdtemp(prefix="b2b-e2e-"))
     try:
-        make_certs(work / "certs", "rsa", args.bits)
+        make_certs(work / "certs", args.key_type, args.bits)
         mappings_copy(work / "mappings")
         if args.pg:
             psql(f"CREATE DATABASE {db}")
@@ -149,7 +154,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
         await publish(url, [make(i) for i in range(args.messages)])
-        proc = gateway(work, url, store)
+        proc = gateway(work, url, store, args.cprofile)
         try:
             await wait_log(work, "gateway.started", proc)
             cpu0 = cpu_seconds(proc.pid)
@@ -182,7 +187,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", "--messages", type=int, default=3000)
     parser.add_argument("--pg", action="store_true", help="the store on PostgreSQL (default: a SQLite file)")
-    parser.add_argument("--bits", type=int, default=3072)
+    parser.add_argument("--key-type", choices=["rsa", "ec"], default="rsa", help="the signing key (ec: P-256)")
+    parser.add_argument("--bits", type=int, default=3072, help="RSA key size")
+    parser.add_argument("--cprofile", type=Path, help="run the draining gateway under cProfile, its stats written here")
     print(asyncio.run(run(parser.parse_args())))
 
 
