@@ -226,7 +226,7 @@ async def test_a_serving_gateway_keeps_its_start_up_objects_out_of_gc_passes(tmp
             gc.unfreeze()  # the test process keeps collecting as before
         assert gw.gc_watch._callback not in gc.callbacks
         assert gc.get_threshold() == before
-    assert Settings().process.gc_thresholds == (700, 10, 100)
+    assert Settings().process.gc_thresholds == (20_000, 10, 100)
     with pytest.raises(ValidationError, match="at least 1"):
         Settings(process={"gc_thresholds": (0, 10, 10)})
 
