@@ -121,3 +121,14 @@ async def test_a_changed_file_is_reloaded_and_a_broken_one_keeps_the_rules(route
     router.path.write_text("routes: [")
     os.utime(router.path, ns=(2, 2))
     assert [d.name for d in router.route(msg)] == ["dir:/x"]
+
+
+async def test_a_canonical_json_destination_gets_the_very_bytes_that_are_signed_and_stored(
+    router: RulesRouter,
+) -> None:
+    """A canonical JSON output is the message's own canonical JSON (made once), not a second rendering."""
+    msg = await Pipeline(PipelineContext(router=router, store=MemoryStore())).run(
+        Message(raw=order("PO-7"), partner_id="ACME")
+    )
+    assert msg.state is State.ROUTED and [(o.destination, o.format) for o in msg.outputs] == [("erp", "canonical-json")]
+    assert msg.outputs[0].payload is msg.canonical_json()

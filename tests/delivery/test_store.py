@@ -15,7 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event, func, select, text, update
 
 from b2b_gateway.errors import BusinessRuleError, NotFoundError
-from b2b_gateway.pipeline import Message, Output, State
+from b2b_gateway.pipeline import Message, Output, Pipeline, PipelineContext, State
 from b2b_gateway.pipeline.message import utcnow
 from b2b_gateway.store import MessageFilter, MessageRepository, OutboxItem
 from b2b_gateway.store.migrate import current_revision, head_revision, upgrade
@@ -534,3 +534,17 @@ async def test_an_attempt_in_flight_that_delivers_a_dead_lettered_entry_makes_it
     attempts = [e["detail"] for e in detail.events if e["stage"] == "deliver"]
     assert "dead-lettered" in attempts[0] and "the partner has it, so it is delivered" in attempts[1]
     assert [e["code"] for e in detail.errors] == ["DELIVERY_FAILED"]  # the dead-letter stays in the history
+
+
+async def test_an_output_that_is_the_canonical_document_is_stored_once(repo: MessageRepository) -> None:
+    """Canonical JSON for the ERP is the message's canonical JSON: one payload row (compressed once) for both."""
+    m = await Pipeline(PipelineContext()).run(Message(raw=order("PO-9"), channel="test"), stop_after="check")
+    m.outputs.append(Output(destination="erp", payload=m.canonical_json(), format="canonical-json"))
+    m.outputs.append(Output(destination="dir:/copies", payload=b"another rendering " * 20, format="x"))
+    writes, _ = repo._plan(m)
+    (shas,) = [[row["sha256"] for row in rows] for key, _, rows in writes if key == "payloads"]
+    assert len(shas) == len(set(shas)) == 3  # the input, the canonical JSON (also the ERP's output), the copy
+    (item, copy) = (await repo.save_and_enqueue(m, owner="a", lease_s=30)).items
+    assert item.payload == m.canonical_json() and copy.payload == b"another rendering " * 20
+    detail = await repo.get(m.id)
+    assert {o["payload_sha256"] for o in detail.outputs} < set(shas)

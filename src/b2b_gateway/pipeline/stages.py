@@ -24,6 +24,7 @@ from b2b_gateway.errors import (
     UnknownPartnerError,
     UnroutableError,
 )
+from b2b_gateway.mapping.canonical_json import CanonicalJsonCodec
 from b2b_gateway.mapping.codec import DocumentCodec, StreamingCodec, UnitStream
 from b2b_gateway.observability.tracing import outgoing_trace
 from b2b_gateway.pipeline.context import PipelineContext
@@ -296,7 +297,10 @@ async def route(message: Message, ctx: PipelineContext) -> None:
         codec = ctx.codecs.get(dest.format)
         target = dest.partner_id or message.partner_id
         refs = await ctx.references(codec.name, codec.counters, target)
-        payload = codec.from_canonical(message.canonical, ctx.options(target, refs))
+        if isinstance(codec, CanonicalJsonCodec):  # the very bytes signed and stored (made once)
+            payload = message.canonical_json()
+        else:
+            payload = codec.from_canonical(message.canonical, ctx.options(target, refs))
         message.outputs.append(
             Output(destination=dest.name, payload=payload, format=dest.format, headers=dict(dest.headers))
         )

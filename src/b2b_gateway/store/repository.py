@@ -183,11 +183,13 @@ class MessageRepository:
             pays.append(canonical)
         row = message_row(message, root_id=st.root_id, canonical_sha256=st.canonical_sha256, now=now)
         new_outputs = [o for o in message.outputs if o.id not in st.outputs]
-        out_rows = []
-        for out in new_outputs:
-            out_row, pay = output_row(message.id, out, now)
-            out_rows.append(out_row)
-            pays.append(pay)
+        out_rows = [output_row(message.id, out, now) for out in new_outputs]
+        # an output that is the canonical document itself (canonical JSON for the ERP) is stored once
+        stored = {st.canonical_sha256, *(p["sha256"] for p in pays if p["compression"] != "file")}
+        for out, out_row in zip(new_outputs, out_rows, strict=True):
+            if out_row["payload_sha256"] not in stored:
+                stored.add(out_row["payload_sha256"])
+                pays.append(payload_row(out.payload, out_row["payload_sha256"], now))
         errs = error_rows(message.id, st.run + ":e", message.errors, st.errors, now)
         errs += error_rows(message.id, st.run + ":w", message.warnings, st.warnings, now)
         sigs = []
