@@ -98,18 +98,19 @@ async def run_profile(messages: int, *, cprofile: bool = False, key_type: str = 
             "orders-10": lambda n, t: documents.orders(n, 10, t),
             "ubl-invoice": documents.ubl_invoices,
         }
-        for name, make in cases.items():
-            await _run(pipeline, make(5, f"prof-warm-{name}"))
-            spent.clear()
-            docs = make(messages, f"prof-{name}")
-            profiler = cProfile.Profile() if cprofile and name == "orders-10" else None
-            if profiler is not None:
-                profiler.enable()
-            total = await _run(pipeline, docs)
-            if profiler is not None:
-                profiler.disable()
-                out["cprofile_top"] = _top(profiler)
-            out[name] = _per_stage(spent, total, len(docs))
+        with gateway.serving_collector():  # the collector as `b2b-gateway run` sets it
+            for name, make in cases.items():
+                await _run(pipeline, make(5, f"prof-warm-{name}"))
+                spent.clear()
+                docs = make(messages, f"prof-{name}")
+                profiler = cProfile.Profile() if cprofile and name == "orders-10" else None
+                if profiler is not None:
+                    profiler.enable()
+                total = await _run(pipeline, docs)
+                if profiler is not None:
+                    profiler.disable()
+                    out["cprofile_top"] = _top(profiler)
+                out[name] = _per_stage(spent, total, len(docs))
         return out
     finally:
         await gateway.stop()

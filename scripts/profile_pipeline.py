@@ -12,6 +12,9 @@ sample is the template), ``--concurrency`` at a time (the prefetch of a queue co
   statements, driver, commit), ``relay`` (outbox delivery to the senders) and ``other``;
 * with ``--cprofile``, the top functions by own time and by cumulative time.
 
+The garbage collector runs as ``b2b-gateway run`` runs it while serving (``Gateway.serving_collector``:
+start-up frozen, ``process.gc_thresholds``); ``--python-gc`` keeps Python's own settings.
+
 Only the queue is left out: the relay's ``erp``/``queue`` sender publishes to a transport that
 confirms at once, and AS2/HTTP channels (the CONTRL back to the partner) go to a sender that accepts
 at once. The end-to-end numbers through RabbitMQ come from a real ``b2b-gateway run`` (see
@@ -24,8 +27,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
-import gc
 import pstats
 import subprocess
 import sys
@@ -37,7 +40,7 @@ from collections.abc import Callable, Coroutine, Generator
 from pathlib import Path
 from typing import Any
 
-from b2b_gateway.api.gateway_ops import attach_operations
+from b2b_gateway.api.gateway_ops import OpsHandle, attach_operations
 from b2b_gateway.observability.logging import configure_logging
 from b2b_gateway.pipeline.message import Direction, new_id
 from b2b_gateway.pipeline.stages import Stage
@@ -222,7 +225,7 @@ async def run(
     concurrency: int,
     warmup: int,
     *,
-    gc_freeze: bool = False,
+    python_gc: bool = False,
 ) -> dict[str, Any]:
     transport = ConfirmingTransport()
     gateway = Gateway(settings, transport=transport)
@@ -232,10 +235,22 @@ async def run(
     stop = asyncio.Event()
     ops = attach_operations(gateway, stop)
     await gateway.start(consume=False, http=False)
-    if gc_freeze:  # an experiment: what the collector's full passes over the loaded partners cost
-        gc.collect()
-        gc.freeze()
     gateway.start_background()
+    with contextlib.nullcontext() if python_gc else gateway.serving_collector():
+        return await _measure(gateway, transport, accepting, make, count, concurrency, warmup, stop, ops)
+
+
+async def _measure(
+    gateway: Gateway,
+    transport: ConfirmingTransport,
+    accepting: AcceptingSender,
+    make: Callable[[int], bytes],
+    count: int,
+    concurrency: int,
+    warmup: int,
+    stop: asyncio.Event,
+    ops: OpsHandle,
+) -> dict[str, Any]:
     assert gateway.worker is not None and gateway.repo is not None and gateway.relay is not None
     clock: Clock = defaultdict(float)
     pipeline = gateway.worker.pipeline
@@ -322,7 +337,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--bits", type=int, default=3072, help="RSA bits (the certs generate default), or 256/384 for EC"
     )
-    parser.add_argument("--gc-freeze", action="store_true", help="gc.freeze() once started (an experiment)")
+    parser.add_argument(
+        "--python-gc", action="store_true", help="Python's own collector settings (default: as the gateway serves)"
+    )
     parser.add_argument("--cprofile", action="store_true", help="print the top functions (slower run)")
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--pstats", type=Path, help="with --cprofile: also write the raw profile here")
@@ -345,7 +362,7 @@ def main(argv: list[str] | None = None) -> None:
                 url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{db}"
             try:
                 settings = settings_for(work, url)
-                coro = run(settings, make, args.messages, args.concurrency, args.warmup, gc_freeze=args.gc_freeze)
+                coro = run(settings, make, args.messages, args.concurrency, args.warmup, python_gc=args.python_gc)
                 if args.cprofile:
                     profiler = cProfile.Profile()
                     result = profiler.runcall(asyncio.run, coro)

@@ -26,7 +26,7 @@ import datetime as dt
 import gc
 import os
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import text
@@ -360,37 +360,48 @@ class Gateway:
         """Start, work until ``stop`` is set, then stop cleanly (``stop`` also ends a wait for the broker)."""
         starting = asyncio.create_task(self.start())
         stopping = asyncio.create_task(stop.wait())
-        thresholds = gc.get_threshold()
         try:
             await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
             if starting.done():
                 starting.result()
                 self.start_background()
-                if self.settings.process.gc_freeze:
-                    # partners, mappings, schemas, code lists, libraries: ~10^5 long-lived objects every full
-                    # collection would walk again (20-60 ms pauses: the p99 latency); frozen, a pass is short
-                    gc.collect()
-                    gc.freeze()
-                gc.set_threshold(*self.settings.process.gc_thresholds)
-                self.gc_watch.install()
-                watching = [asyncio.create_task(self.gc_watch.run())]
-                if self.settings.process.loop_stall_ms > 0:
-                    watching.append(asyncio.create_task(self.loop_watch.run()))
-                try:
-                    await stopping
-                finally:
-                    for watcher in watching:
-                        watcher.cancel()
-                        with contextlib.suppress(asyncio.CancelledError):
-                            await watcher
+                with self.serving_collector():
+                    self.gc_watch.install()
+                    watching = [asyncio.create_task(self.gc_watch.run())]
+                    if self.settings.process.loop_stall_ms > 0:
+                        watching.append(asyncio.create_task(self.loop_watch.run()))
+                    try:
+                        await stopping
+                    finally:
+                        for watcher in watching:
+                            watcher.cancel()
+                            with contextlib.suppress(asyncio.CancelledError):
+                                await watcher
         finally:
             self.gc_watch.remove()
-            gc.set_threshold(*thresholds)
             for task in (starting, stopping):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
             await self.stop()
+
+    @contextlib.contextmanager
+    def serving_collector(self) -> Iterator[None]:
+        """Python's garbage collector as the gateway runs it while serving; its thresholds given back after.
+
+        With ``process.gc_freeze``, what start-up loaded (partners, mappings, schemas, code lists,
+        libraries: ~10^5 long-lived objects every full collection would walk again) is frozen first and
+        stays frozen; ``process.gc_thresholds`` while inside (see docs/operations.md, "The process").
+        """
+        thresholds = gc.get_threshold()
+        if self.settings.process.gc_freeze:
+            gc.collect()
+            gc.freeze()
+        gc.set_threshold(*self.settings.process.gc_thresholds)
+        try:
+            yield
+        finally:
+            gc.set_threshold(*thresholds)
 
     async def run_once(self, *, load: bool = True) -> list[Message]:
         """Process what is waiting (pickup, queues, outbox), then stop; returns the documents processed
