@@ -40,7 +40,7 @@ from collections.abc import Callable, Coroutine, Generator
 from pathlib import Path
 from typing import Any
 
-from b2b_gateway.api.gateway_ops import OpsHandle, attach_operations
+from b2b_gateway.api.gateway_ops import attach_operations
 from b2b_gateway.observability.logging import configure_logging
 from b2b_gateway.pipeline.message import Direction, new_id
 from b2b_gateway.pipeline.stages import Stage
@@ -237,76 +237,62 @@ async def run(
     await gateway.start(consume=False, http=False)
     gateway.start_background()
     with contextlib.nullcontext() if python_gc else gateway.serving_collector():
-        return await _measure(gateway, transport, accepting, make, count, concurrency, warmup, stop, ops)
+        assert gateway.worker is not None and gateway.repo is not None and gateway.relay is not None
+        clock: Clock = defaultdict(float)
+        pipeline = gateway.worker.pipeline
+        pipeline.inbound = tuple(clocked_stage(s, clock) for s in pipeline.inbound)
+        clock_method(pipeline, "_acknowledge", clock, "acknowledge")
+        clock_method(gateway.repo.writer, "_commit", clock, "db.writer")
+        clock_method(gateway.relay, "_attempt", clock, "relay")
+        worker = gateway.worker
 
+        async def one(n: int) -> None:
+            env = Envelope(body=make(n), message_id=new_id(), routing_key="profile", headers={})
+            message = await worker.run(lambda: message_from_envelope(env, Direction.INBOUND), hold=True)
+            if message.state.value not in ("routed", "delivered"):
+                raise SystemExit(f"message {n} ended {message.state.value}: {[e.to_dict() for e in message.errors]}")
 
-async def _measure(
-    gateway: Gateway,
-    transport: ConfirmingTransport,
-    accepting: AcceptingSender,
-    make: Callable[[int], bytes],
-    count: int,
-    concurrency: int,
-    warmup: int,
-    stop: asyncio.Event,
-    ops: OpsHandle,
-) -> dict[str, Any]:
-    assert gateway.worker is not None and gateway.repo is not None and gateway.relay is not None
-    clock: Clock = defaultdict(float)
-    pipeline = gateway.worker.pipeline
-    pipeline.inbound = tuple(clocked_stage(s, clock) for s in pipeline.inbound)
-    clock_method(pipeline, "_acknowledge", clock, "acknowledge")
-    clock_method(gateway.repo.writer, "_commit", clock, "db.writer")
-    clock_method(gateway.relay, "_attempt", clock, "relay")
-    worker = gateway.worker
+        def delivered() -> int:
+            return transport.published + accepting.sent
 
-    async def one(n: int) -> None:
-        env = Envelope(body=make(n), message_id=new_id(), routing_key="profile", headers={})
-        message = await worker.run(lambda: message_from_envelope(env, Direction.INBOUND), hold=True)
-        if message.state.value not in ("routed", "delivered"):
-            raise SystemExit(f"message {n} ended {message.state.value}: {[e.to_dict() for e in message.errors]}")
+        async def settle(target: int) -> None:
+            """Wait (a minute at most) until ``target`` outputs were delivered and the relay is idle."""
+            for _ in range(12_000):
+                if delivered() >= target and gateway.relay is not None and not gateway.relay.busy:
+                    return
+                await asyncio.sleep(0.005)
 
-    def delivered() -> int:
-        return transport.published + accepting.sent
+        async def batch(start: int, n: int) -> None:
+            window = asyncio.Semaphore(concurrency)
 
-    async def settle(target: int) -> None:
-        """Wait (a minute at most) until ``target`` outputs were delivered and the relay is idle."""
-        for _ in range(12_000):
-            if delivered() >= target and gateway.relay is not None and not gateway.relay.busy:
-                return
-            await asyncio.sleep(0.005)
+            async def limited(i: int) -> None:
+                async with window:
+                    await one(i)
 
-    async def batch(start: int, n: int) -> None:
-        window = asyncio.Semaphore(concurrency)
+            target = delivered() + OUTPUTS_PER_MESSAGE * n
+            await asyncio.gather(*(limited(i) for i in range(start, start + n)))
+            await settle(target)
 
-        async def limited(i: int) -> None:
-            async with window:
-                await one(i)
-
-        target = delivered() + OUTPUTS_PER_MESSAGE * n
-        await asyncio.gather(*(limited(i) for i in range(start, start + n)))
-        await settle(target)
-
-    await batch(0, warmup)
-    clock.clear()
-    outputs_before = delivered()
-    commits_before, jobs_before = gateway.repo.writer.commits, gateway.repo.writer.jobs
-    wall0, cpu0 = time.perf_counter(), time.process_time()
-    await batch(warmup, count)
-    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-    result = {
-        "wall_ms": wall * 1000 / count,
-        "cpu_ms": cpu * 1000 / count,
-        "rate": count / wall,
-        "stages": {k: v * 1000 / count for k, v in clock.items()},
-        "commits": gateway.repo.writer.commits - commits_before,
-        "jobs": gateway.repo.writer.jobs - jobs_before,
-        "outputs": delivered() - outputs_before,
-    }
-    stop.set()
-    await gateway.stop()
-    await ops.close()
-    return result
+        await batch(0, warmup)
+        clock.clear()
+        outputs_before = delivered()
+        commits_before, jobs_before = gateway.repo.writer.commits, gateway.repo.writer.jobs
+        wall0, cpu0 = time.perf_counter(), time.process_time()
+        await batch(warmup, count)
+        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        result = {
+            "wall_ms": wall * 1000 / count,
+            "cpu_ms": cpu * 1000 / count,
+            "rate": count / wall,
+            "stages": {k: v * 1000 / count for k, v in clock.items()},
+            "commits": gateway.repo.writer.commits - commits_before,
+            "jobs": gateway.repo.writer.jobs - jobs_before,
+            "outputs": delivered() - outputs_before,
+        }
+        stop.set()
+        await gateway.stop()
+        await ops.close()
+        return result
 
 
 def report(name: str, result: dict[str, Any], count: int) -> None:
