@@ -8,20 +8,23 @@ columns and numbers, raw bytes, every finding with its location, the interchange
 
 from __future__ import annotations
 
+import itertools
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
 import pytest
-from bench.interchange import orders_chunks
+from bench.interchange import orders_chunks, orders_message
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from b2b_gateway.errors import GatewayError
+from b2b_gateway.formats.edifact.contrl import build_contrl
 from b2b_gateway.formats.edifact.model import EdifactMessage, Interchange
 from b2b_gateway.formats.edifact.reader import ReaderOptions, ReadResult, read
 from b2b_gateway.formats.edifact.stream import StreamReader
 from b2b_gateway.mapping.codec import CodecOptions
-from b2b_gateway.mapping.edifact.codec import EdifactCodec
+from b2b_gateway.mapping.edifact.codec import EdifactCodec, EdifactUnitStream
 from tests.conftest import SHARED
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,6 +77,25 @@ def test_a_generated_interchange_of_many_windows_streams_as_it_reads() -> None:
     assert len(expected[0]) == 300
     for chunk, window in ((4096, 8192), (65536, 20_000), (997, 3000)):
         assert streamed(data, ReaderOptions(), chunk, window) == expected
+
+
+def test_a_stream_holds_about_a_window_of_messages_not_the_input() -> None:
+    """What the reader holds at its peak while a 2 MB interchange streams through it (every segment's
+    elements read, each message dropped once seen) is a few windows' worth, under 8 MB: a window's
+    segments take about 60 times its bytes, and the default window is small (64 KB: a 4 MB peak; with
+    1 MB windows it was 59 MB)."""
+    data = b"".join(orders_chunks(2000))
+    assert len(data) > 1_900_000
+    tracemalloc.start()
+    try:
+        seen = 0
+        for item in StreamReader(data[i : i + 65536] for i in range(0, len(data), 65536)):
+            seen += sum(len(s.elements) for s in item.message.segments)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert seen > 50_000
+    assert peak < 8_000_000, f"peak {peak / 1e6:.1f} MB for {len(data) / 1e6:.1f} MB of input"
 
 
 _CORPUS = [p.read_bytes() for p in SAMPLES] + [b"".join(orders_chunks(5))]
@@ -146,3 +168,36 @@ def test_the_codec_streams_the_units_it_splits() -> None:
         (u.ref, u.document_type, u.raw, [_error(w) for w in u.warnings]) for u in expected
     ]
     assert stream.findings() == []
+
+
+def _grouped(messages: int) -> bytes:
+    """The generated interchange with its messages in two functional groups."""
+    half = messages // 2
+    head = "UNA:+.? '\nUNB+UNOC:3+MOCKBUYER:ZZ+EURODIS:14+260301:1200+1++++++1'\n"
+    groups = []
+    for ref, numbers in (("11", range(1, half + 1)), ("12", range(half + 1, messages + 1))):
+        body = "".join(orders_message(n) for n in numbers)
+        groups.append(
+            f"UNG+ORDERS+MOCKBUYER:ZZ+EURODIS:14+260301:1200+{ref}+UN+D:96A'\n{body}UNE+{len(numbers)}+{ref}'\n"
+        )
+    return (head + "".join(groups) + "UNZ+2+1'\n").encode("latin-1")
+
+
+@pytest.mark.parametrize("grouped", [False, True], ids=["messages", "groups"])
+def test_what_a_consumer_settles_between_windows_stays_for_the_contrl(grouped: bool) -> None:
+    """The runner settles each processed message back into its interchange (a stub, for the CONTRL) while
+    the stream is still being read: every window's reading must keep the stubs settled before it."""
+    data = _grouped(120) if grouped else b"".join(orders_chunks(120))
+    assert streamed(data, ReaderOptions(), 4096, 8192)[0] == whole(data, ReaderOptions())[0]
+    stream = EdifactUnitStream(StreamReader((data[i : i + 4096] for i in range(0, len(data), 4096)), window=8192))
+    units = iter(stream)
+    while batch := list(itertools.islice(units, 7)):  # the runner takes a batch, runs it, settles it
+        for unit in batch:
+            stream.settle(unit, [])
+    [ic] = stream.interchanges
+    assert [m.ref for m in ic.messages] == [str(n) for n in range(1, 121)]
+    assert [[m.ref for m in g.messages] for g in ic.groups] == (
+        [[str(n) for n in range(1, 61)], [str(n) for n in range(61, 121)]] if grouped else []
+    )
+    assert stream.findings() == []
+    assert b"UCM+120+ORDERS" in build_contrl(ic, [], control_ref="1")

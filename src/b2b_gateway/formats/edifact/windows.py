@@ -117,6 +117,11 @@ class _Window:
     segments: list[Segment]
     sources: list[WindowSource] = field(default_factory=list)
     data: bytes = b""
+    settled: int = 0
+    """Messages in the interchange before this window's: the stubs its reader's consumer settled back
+    (:meth:`~b2b_gateway.mapping.edifact.codec.EdifactUnitStream.settle`), kept for the CONTRL."""
+    group_settled: dict[int, int] = field(default_factory=dict)
+    """The same for each functional group (by ``id``)."""
 
 
 class InterchangeWindows:
@@ -189,19 +194,23 @@ class InterchangeWindows:
         segments, text = w.segments, w.text
         asm.end_of = lambda i: segment_end(text, segments[i].offset, d)
         asm.data = w.data
-        before = len(ic.messages)
+        w.settled = len(ic.messages)
+        w.group_settled = {id(g): len(g.messages) for g in ic.groups}
         done = asm.feed(1 if first else 0)
         if done is None and final:
             asm.end_of_input(None, "the input ends before UNZ")
             done = Assembly(ic)
-        owners = {id(m): g for g in ic.groups for m in g.messages}
-        self.opened.extend((msg, owners.get(id(msg))) for msg in ic.messages[before:])
+        owners = {id(m): g for g in ic.groups for m in g.messages[w.group_settled.get(id(g), 0) :]}
+        self.opened.extend((msg, owners.get(id(msg))) for msg in ic.messages[w.settled :])
         return done, mark
 
     def _check(
         self, w: _Window, errors: list[GatewayError], breaks: list[int], end: int, done: Assembly | None, first: bool
     ) -> list[EdifactMessage]:
         ic = self.ic
+        settled = ic.messages
+        ic.messages = settled[w.settled :]  # the window's own while it is checked; the settled ones go back
+        del settled[w.settled :]
         found = list(errors)
         charset = charset_for(ic.syntax_id)
         if charset is not None and w.segments:
@@ -210,9 +219,9 @@ class InterchangeWindows:
             found.extend(check_characters(view, checked, breaks, w.text, self.reader.options, charset))
             ic.charset = view.charset
         distribute(ic, w.segments, found, w.text)
-        messages, ic.messages = ic.messages, []
+        messages, ic.messages = ic.messages, settled
         for group in ic.groups:
-            group.messages = []
+            del group.messages[w.group_settled.get(id(group), 0) :]
         for msg in messages:
             for err in msg.errors:
                 err.at(Location(interchange=ic.control_ref, message=msg.ref))
