@@ -5,7 +5,7 @@ One run measures, against the real broker and database (see docs/performance.md)
 * ``reader`` — the EDIFACT reader's MB/s against pydifact's;
 * ``gateway`` — end to end through ``b2b-gateway run`` processes: inbound ORDERS of 10/100/1000 lines and
   UBL invoices, outbound canonical orders to EDIFACT, each beside the raw aio-pika relay with the same
-  bytes; latency at half the maximum rate; one and two gateway processes;
+  bytes; latency at half the maximum rate; one gateway process, and two from ``run --workers 2``;
 * ``memory`` — peak RSS on a big interchange (100 MB, 100,000 messages in the full run);
 * ``profile`` — milliseconds per pipeline stage and message, in process.
 

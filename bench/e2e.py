@@ -105,8 +105,9 @@ class GatewayBench:
     def store_label(self) -> str:
         return "PostgreSQL" if self.store == "postgres" else "SQLite (WAL, synchronous FULL)"
 
-    async def add_gateway(self) -> None:
-        gw = GatewayProcess(self.root, self.env, name=f"gw{len(self.gateways) + 1}").start()
+    async def add_gateway(self, workers: int = 1) -> None:
+        """Start ``b2b-gateway run`` (``--workers N`` above 1) and wait until every process started."""
+        gw = GatewayProcess(self.root, self.env, name=f"gw{len(self.gateways) + 1}", workers=workers).start()
         self.gateways.append(gw)
         await gw.started()
 

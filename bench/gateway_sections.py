@@ -75,16 +75,15 @@ async def half_load(bench: GatewayBench, plan: Plan, burst: dict[str, Any]) -> d
 
 
 async def processes(bench: GatewayBench, plan: Plan, one: dict[str, Any]) -> dict[str, Any]:
-    """10-line ORDERS with one and with two gateway processes on the same queue and store."""
+    """10-line ORDERS with one gateway process, then with two from one ``run --workers 2`` (the last section:
+    the single gateway is replaced)."""
     case = Case("orders-10", lambda n, t: documents.orders(n, 10, t), plan.two_processes)
     print(f"   1 process × {case.count} …", flush=True)
     single = await bench.measure(case, plan.rounds, relay=False)
-    await bench.add_gateway()
-    try:
-        print(f"   2 processes × {case.count} …", flush=True)
-        double = await bench.measure(case, plan.rounds, relay=False)
-    finally:
-        bench.remove_gateway()
+    bench.remove_gateway()
+    await bench.add_gateway(workers=2)
+    print(f"   2 processes (run --workers 2) × {case.count} …", flush=True)
+    double = await bench.measure(case, plan.rounds, relay=False)
     relay = one["relay_rate_per_s"]
     return {
         "case": "orders-10",

@@ -168,6 +168,8 @@ class GatewayProcess:
     env: dict[str, str]
     name: str = "gw"
     proc: subprocess.Popen[bytes] | None = None
+    workers: int = 1
+    """Above 1: ``run --workers N``, a supervisor and N gateway processes."""
 
     @property
     def log(self) -> Path:
@@ -176,7 +178,11 @@ class GatewayProcess:
     def start(self) -> GatewayProcess:
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                cli("run"), cwd=self.workdir, env=child_env(self.env), stdout=out, stderr=subprocess.STDOUT
+                cli("run", *(["--workers", str(self.workers)] if self.workers > 1 else [])),
+                cwd=self.workdir,
+                env=child_env(self.env),
+                stdout=out,
+                stderr=subprocess.STDOUT,
             )
         return self
 
@@ -211,7 +217,7 @@ class GatewayProcess:
 
     async def started(self) -> None:
         end = time.monotonic() + DEADLINE_S
-        while not self.logged("gateway.started"):
+        while self.logged("gateway.started") < self.workers:
             self.check_alive()
             if time.monotonic() > end:
                 raise BenchError(f"gateway {self.name} did not start")

@@ -66,7 +66,7 @@ def rows(results: dict[str, Any]) -> list[Row]:
     procs = gw.get("processes")
     if procs:
         out.append(_e2e_row("orders-10, 1 gateway process", procs["one"]))
-        out.append(_e2e_row("orders-10, 2 gateway processes", procs["two"]))
+        out.append(_e2e_row("orders-10, run --workers 2", procs["two"]))
     mem = results.get("memory")
     if mem:
         peak = f"{mem['peak_rss_mb']:,.0f} MB"

@@ -248,6 +248,20 @@ class TracingSettings(_Section):
 class ProcessSettings(_Section):
     """The gateway process itself."""
 
+    workers: int = Field(
+        default=1,
+        ge=0,
+        description=(
+            "Gateway processes `run` starts (0: one per CPU core). Above 1 (RabbitMQ only), a supervisor starts a "
+            "primary (HTTP, pickup, housekeeping, consumers) and consumer-only workers, and restarts any that exits"
+        ),
+    )
+    stop_timeout_s: float = Field(
+        default=30.0, gt=0, description="With workers: how long a stopping process may finish its work before SIGKILL"
+    )
+    restart_max_s: float = Field(
+        default=30.0, gt=0, description="With workers: the longest wait before restarting a process that exited"
+    )
     gc_freeze: bool = Field(
         default=True,
         description="Once started, keep what start-up loaded out of the garbage collector's passes (shorter pauses)",
@@ -327,6 +341,10 @@ class Settings(BaseSettings):
     @property
     def users_file(self) -> Path:
         return self.security.users_file or self.paths.data_dir / "users.json"
+
+    def without_http(self) -> Settings:
+        """These settings with the HTTP server off (a process that serves no requests)."""
+        return self.model_copy(update={"http": self.http.model_copy(update={"enabled": False})})
 
 
 def read_secret(value: SecretStr | None, path: Path | None) -> str | None:

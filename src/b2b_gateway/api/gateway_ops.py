@@ -13,8 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 
@@ -25,7 +27,7 @@ from b2b_gateway.api.queues import is_dead_letter_queue
 from b2b_gateway.api.server import authenticator_from, build_app
 from b2b_gateway.api.wiring import operations_for
 from b2b_gateway.errors import BrokerUnavailableError
-from b2b_gateway.observability.metrics import GatewayMetrics
+from b2b_gateway.observability.metrics import MULTIPROCESS_ENV, GatewayMetrics
 from b2b_gateway.observability.tracing import build_tracing
 from b2b_gateway.pipeline.runner import Pipeline
 from b2b_gateway.pipeline.stages import INBOUND, OUTBOUND
@@ -84,9 +86,19 @@ def attach_operations(gateway: Gateway, stop: asyncio.Event) -> OpsHandle:
     The alert checks run until ``stop`` is set; await :meth:`OpsHandle.close` after the gateway stopped.
     """
     settings = gateway.settings
-    handle = OpsHandle(GatewayMetrics(__version__, partners=lambda: {p.id for p in gateway.partners}))
+    # the supervisor of ``run --workers N`` gives its processes one directory for their counters (read by
+    # prometheus_client when it is imported, so it can only come from the environment)
+    shared = os.environ.get(MULTIPROCESS_ENV)
+    handle = OpsHandle(
+        GatewayMetrics(
+            __version__,
+            partners=lambda: {p.id for p in gateway.partners},
+            shared_dir=Path(shared) if shared else None,
+        )
+    )
     ctx = gateway.context or build_context(settings, partners=gateway.partners, repository=gateway.repository)
     ctx.observers.append(handle.metrics.observe)
+    gateway.relay_observers.append(handle.metrics.observe_delivery)
     tracing = build_tracing(settings.tracing)
     if tracing is not None:
         ctx.observers.append(tracing.observe)
@@ -109,8 +121,6 @@ def attach_operations(gateway: Gateway, stop: asyncio.Event) -> OpsHandle:
             metrics=handle.metrics,
             queues=TransportQueues(gateway),
         )
-        if gateway.relay is not None:
-            gateway.relay.observers.append(handle.metrics.observe_delivery)
         handle.tasks.append(asyncio.get_running_loop().create_task(ops.run_alerts(stop)))
         return build_app(ops, auth, extra=routers)
 

@@ -56,6 +56,7 @@ def root(
         else settings.logging
     )
     ctx.obj = settings
+    ctx.meta["config_file"] = config  # for the processes of `run --workers`
 
 
 def settings_of(ctx: typer.Context) -> Settings:

@@ -4,20 +4,32 @@ Counters and histograms are fed by the pipeline through :meth:`GatewayMetrics.ob
 ``EventObserver`` for ``PipelineContext.observers``); gauges (queue depths, outbox, dead letters,
 unacknowledged documents, certificate expiry) are set from a :class:`Snapshot` just before each
 scrape. Labels are low-cardinality: partners outside the configured set become ``other``.
+
+Several processes (``b2b-gateway run --workers N``): each counts what it processed, and the counters
+and histograms of them all are summed at a scrape. prometheus_client keeps them in files under
+:data:`MULTIPROCESS_ENV` (``PROMETHEUS_MULTIPROC_DIR``, which the supervisor sets for its processes);
+the gauges, set from the store by the process that serves the scrape, are that process's own.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.metrics_core import Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 
-__all__ = ["CONTENT_TYPE", "GatewayMetrics", "Snapshot"]
+__all__ = ["CONTENT_TYPE", "MULTIPROCESS_ENV", "GatewayMetrics", "Snapshot"]
+
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+"""Where the processes of one supervisor keep their counters (prometheus_client reads it at import)."""
+_SUMMED = frozenset({"counter", "histogram"})
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 _STAGE_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -86,8 +98,11 @@ class GatewayMetrics:
         *,
         partners: Collection[str] | Callable[[], Collection[str]] = (),
         registry: CollectorRegistry | None = None,
+        shared_dir: Path | None = None,
     ) -> None:
         self.registry = registry or CollectorRegistry(auto_describe=True)
+        self.shared_dir = shared_dir
+        """The processes' shared counter files (:data:`MULTIPROCESS_ENV`), or ``None`` for this process alone."""
         self._partners = partners
         self._counted: OrderedDict[str, None] = OrderedDict()
         self._stage_timers: dict[tuple[str, str], Any] = {}
@@ -180,8 +195,13 @@ class GatewayMetrics:
         _set_all(self.by_state, snapshot.messages_by_state)
 
     def render(self) -> bytes:
-        """The registry in the Prometheus text exposition format."""
-        return generate_latest(self.registry)
+        """The registry in the Prometheus text exposition format (with :attr:`shared_dir`: the counters and
+        histograms summed over every process, the gauges of this one)."""
+        if self.shared_dir is None:
+            return generate_latest(self.registry)
+        merged = CollectorRegistry(auto_describe=False)
+        merged.register(_Merged(self.registry, self.shared_dir))
+        return generate_latest(merged)
 
 
 def document_label(document_type: str | None) -> str:
@@ -195,3 +215,17 @@ def _set_all(gauge: Gauge, values: Mapping[str, float]) -> None:
     gauge.clear()
     for label, value in values.items():
         gauge.labels(label).set(value)
+
+
+class _Merged:
+    """The counters and histograms of every process (from the shared files), this process's other metrics."""
+
+    def __init__(self, own: CollectorRegistry, shared_dir: Path) -> None:
+        self.own = own
+        self.shared_dir = shared_dir
+
+    def collect(self) -> Iterator[Metric]:
+        every = CollectorRegistry(auto_describe=False)
+        MultiProcessCollector(every, str(self.shared_dir))  # type: ignore[no-untyped-call]
+        yield from (m for m in every.collect() if m.type in _SUMMED)
+        yield from (m for m in self.own.collect() if m.type not in _SUMMED)

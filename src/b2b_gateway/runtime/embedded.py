@@ -8,6 +8,7 @@ under the data directory, the queue is the store's durable queue, the ERP is a d
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from b2b_gateway.pipeline import Message, PipelineContext
 from b2b_gateway.runtime.gateway import Gateway
@@ -21,7 +22,7 @@ class EmbeddedGateway(Gateway):
 
     def __init__(self, settings: Settings, ctx: PipelineContext | None = None) -> None:
         super().__init__(
-            settings.model_copy(update={"http": settings.http.model_copy(update={"enabled": False})}),
+            settings.without_http(),
             embedded=True,
             context=ctx,
         )
@@ -30,5 +31,5 @@ class EmbeddedGateway(Gateway):
         """Process what is in the inbox now (recovering files a crash left half-processed)."""
         return await super().run_once(load=load)
 
-    async def serve(self, stop: asyncio.Event) -> None:
-        await super().serve(stop)
+    async def serve(self, stop: asyncio.Event, *, started: Callable[[], None] | None = None) -> None:
+        await super().serve(stop, started=started)

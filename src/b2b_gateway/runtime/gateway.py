@@ -61,7 +61,7 @@ from b2b_gateway.runtime.wiring import (
 from b2b_gateway.runtime.worker import ErpDirectoryBridge, InboundWorker, stable_id
 from b2b_gateway.settings import Settings
 from b2b_gateway.store.conversations import ConversationStore
-from b2b_gateway.store.outbox import OutboxItem
+from b2b_gateway.store.outbox import AttemptOutcome, OutboxItem
 from b2b_gateway.store.queue import SqlQueue
 from b2b_gateway.store.repository import MessageRepository
 from b2b_gateway.transport.amqp import AmqpTransport
@@ -124,6 +124,11 @@ class Gateway:
         self.senders = SenderRegistry()
         self.routers: list[APIRouter] = []
         """Extra routers for the HTTP app (API, dashboard, AS2): add them before :meth:`start`."""
+        self.relay_observers: list[Callable[[AttemptOutcome], None]] = []
+        """Told of every delivery attempt of the outbox relay (the metrics): add them before :meth:`start`."""
+        self.housekeeping = True
+        """Whether this process polls the pickup directory, applies retention and checks acknowledgment
+        deadlines (a consumer-only worker beside a primary does not: see :mod:`b2b_gateway.runtime.supervisor`)."""
         self.pickup = DirectoryPickup(
             settings.inbox,
             settle_s=settings.directories.settle_s,
@@ -181,6 +186,7 @@ class Gateway:
         self.relay = relay = OutboxRelay(
             repo, resolver, self.senders, s.delivery, owner=self.owner, dead_letter=self._publish_dead
         )
+        relay.observers.extend(self.relay_observers)
         ctx = self.context or build_context(s, partners=self.partners, repository=self.repository)
         ctx.store, ctx.counters, ctx.partners = repo, repo, self.partners
         ctx.router = ctx.router or self._router()
@@ -238,16 +244,18 @@ class Gateway:
             self.senders.register("as2", self.as2.outbox_sender)
 
     def start_background(self) -> None:
-        """Run the relay, the pickup poller and retention in the background."""
+        """Run the relay in the background, and with :attr:`housekeeping` the pickup poller, retention and the
+        acknowledgment deadlines."""
         assert self.relay is not None and self.conversations is not None
-        self._tasks = [
-            asyncio.create_task(self.relay.run(self._stop)),
-            asyncio.create_task(self._pickup_loop()),
-            asyncio.create_task(self._retention_loop()),
-            asyncio.create_task(
-                self.conversations.run(self._stop, interval_s=self.settings.delivery.ack_check_interval_s)
-            ),
-        ]
+        self._tasks = [asyncio.create_task(self.relay.run(self._stop))]
+        if self.housekeeping:
+            self._tasks += [
+                asyncio.create_task(self._pickup_loop()),
+                asyncio.create_task(self._retention_loop()),
+                asyncio.create_task(
+                    self.conversations.run(self._stop, interval_s=self.settings.delivery.ack_check_interval_s)
+                ),
+            ]
 
     # --- work ------------------------------------------------------------------------------------------
 
@@ -356,8 +364,10 @@ class Gateway:
 
     # --- lifecycle --------------------------------------------------------------------------------------
 
-    async def serve(self, stop: asyncio.Event) -> None:
-        """Start, work until ``stop`` is set, then stop cleanly (``stop`` also ends a wait for the broker)."""
+    async def serve(self, stop: asyncio.Event, *, started: Callable[[], None] | None = None) -> None:
+        """Start, work until ``stop`` is set, then stop cleanly (``stop`` also ends a wait for the broker).
+
+        ``started`` is called once the gateway is started (store open, consumers and HTTP up)."""
         starting = asyncio.create_task(self.start())
         stopping = asyncio.create_task(stop.wait())
         try:
@@ -365,6 +375,8 @@ class Gateway:
             if starting.done():
                 starting.result()
                 self.start_background()
+                if started is not None:
+                    started()
                 with self.serving_collector():
                     self.gc_watch.install()
                     watching = [asyncio.create_task(self.gc_watch.run())]
