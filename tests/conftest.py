@@ -66,3 +66,23 @@ def cli(tmp_path: Path) -> CliRunner:
         )
 
     return run
+
+
+def run_env(root: Path, token: str, **settings: str) -> dict[str, str]:
+    """The environment of a ``b2b-gateway run`` process under ``root``: this one's without any ``B2B_``
+    setting, JSON logs, HTTP on a free port with API ``token``, quick pickup, plus ``settings``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("B2B_") and k != "PROMETHEUS_MULTIPROC_DIR"}
+    env.update(
+        {
+            "B2B_PATHS__DATA_DIR": str(root / "var"),
+            "B2B_PATHS__MAPPINGS_DIR": str(root / "mappings"),
+            "B2B_PATHS__CERTS_DIR": str(root / "certs"),
+            "B2B_HTTP__PORT": "0",
+            "B2B_LOGGING__FORMAT": "json",
+            "B2B_SECURITY__API_TOKEN": token,
+            "B2B_DIRECTORIES__POLL_INTERVAL_S": "0.1",
+            "B2B_DIRECTORIES__SETTLE_S": "0.1",
+            **settings,
+        }
+    )
+    return env

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from b2b_gateway.runtime.supervisor import Slot, Supervisor, restart_delay, watch_parent
-from tests.conftest import CliRunner
+from tests.conftest import CliRunner, run_env
 from tests.delivery.conftest import order
 from tests.ops.test_run_process import metric, wait_for
 
@@ -58,23 +58,7 @@ class Running:
 
 @pytest.fixture
 def workers_env(tmp_path: Path, vhost: str, pg_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("B2B_") and k != "PROMETHEUS_MULTIPROC_DIR"}
-    env.update(
-        {
-            "B2B_AMQP__URL": vhost,
-            "B2B_STORE__URL": pg_url,
-            "B2B_PATHS__DATA_DIR": str(tmp_path / "var"),
-            "B2B_PATHS__MAPPINGS_DIR": str(tmp_path / "mappings"),
-            "B2B_PATHS__CERTS_DIR": str(tmp_path / "certs"),
-            "B2B_HTTP__PORT": "0",
-            "B2B_LOGGING__FORMAT": "json",
-            "B2B_SECURITY__API_TOKEN": TOKEN,
-            "B2B_DIRECTORIES__POLL_INTERVAL_S": "0.1",
-            "B2B_DIRECTORIES__SETTLE_S": "0.1",
-            "B2B_PROCESS__RESTART_MAX_S": "0.5",
-        }
-    )
-    return env
+    return run_env(tmp_path, TOKEN, B2B_AMQP__URL=vhost, B2B_STORE__URL=pg_url, B2B_PROCESS__RESTART_MAX_S="0.5")
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -16,7 +15,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, run_env
 
 TOKEN = "process-token-0123456789"
 
@@ -34,20 +33,7 @@ def wait_for(what: str, check: object, *, limit_s: float = 60.0) -> object:
 
 @pytest.fixture
 def gateway(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("B2B_")}
-    env.update(
-        {
-            "B2B_PATHS__DATA_DIR": str(tmp_path / "var"),
-            "B2B_PATHS__MAPPINGS_DIR": str(tmp_path / "mappings"),
-            "B2B_PATHS__CERTS_DIR": str(tmp_path / "certs"),
-            "B2B_HTTP__PORT": "0",
-            "B2B_LOGGING__FORMAT": "json",
-            "B2B_SECURITY__API_TOKEN": TOKEN,
-            "B2B_SECURITY__ADMIN_PASSWORD": "admin-password-1",
-            "B2B_DIRECTORIES__POLL_INTERVAL_S": "0.1",
-            "B2B_DIRECTORIES__SETTLE_S": "0.1",
-        }
-    )
+    env = run_env(tmp_path, TOKEN, B2B_SECURITY__ADMIN_PASSWORD="admin-password-1")
     proc = subprocess.Popen(
         [sys.executable, "-m", "b2b_gateway", "run"],
         cwd=tmp_path,
