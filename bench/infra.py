@@ -170,12 +170,15 @@ class GatewayProcess:
     proc: subprocess.Popen[bytes] | None = None
     workers: int = 1
     """Above 1: ``run --workers N``, a supervisor and N gateway processes."""
+    before: int = 0
+    """``gateway.started`` lines in the log before this start (a log file may hold an earlier run's)."""
 
     @property
     def log(self) -> Path:
         return self.workdir / f"{self.name}.log"
 
     def start(self) -> GatewayProcess:
+        self.before = self.logged("gateway.started")
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
                 cli("run", *(["--workers", str(self.workers)] if self.workers > 1 else [])),
@@ -217,7 +220,7 @@ class GatewayProcess:
 
     async def started(self) -> None:
         end = time.monotonic() + DEADLINE_S
-        while self.logged("gateway.started") < self.workers:
+        while self.logged("gateway.started") - self.before < self.workers:
             self.check_alive()
             if time.monotonic() > end:
                 raise BenchError(f"gateway {self.name} did not start")
