@@ -112,6 +112,8 @@ def test_workers_share_the_queues_sum_their_metrics_and_come_back_when_killed(tm
         nodes = {client.get(f"/api/v1/messages/{i['id']}").json()["metadata"]["node"] for i in items}
         pids = {int(node.split(":")[1]) for node in nodes}
         assert pids == {primary["pid"], worker["pid"]}  # RabbitMQ gave both processes documents
+        taken = two.events("pickup.taken")
+        assert len(taken) == 40 and {e["process"] for e in taken} == {"primary"}  # the worker keeps out of it
 
         text = client.get("/metrics").text  # counted in two processes, summed at the scrape
         assert metric(text, "b2b_messages_total", direction="inbound", document_type="order", status="routed") == 40
