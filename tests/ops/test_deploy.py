@@ -109,6 +109,8 @@ def test_images_and_commands_match_the_package() -> None:
     assert compose["gateway"]["command"] == ["run"] and compose["gateway"]["build"]["dockerfile"] == "deploy/Dockerfile"
     assert "management" in compose["rabbitmq"]["image"] and compose["postgres"]["image"].startswith("postgres:")
     assert compose["gateway"]["environment"]["B2B_STORE__URL"].startswith("postgresql+asyncpg://")
+    environment = compose["gateway"]["environment"]  # one process per core needs the broker it names
+    assert environment["B2B_PROCESS__WORKERS"] == "0" and environment["B2B_AMQP__URL"].startswith("amqp://")
     unit = (DEPLOY / "systemd/b2b-gateway.service").read_text()
     exec_start = shlex.split(re.search(r"^ExecStart=(.+)$", unit, re.M).group(1))  # type: ignore[union-attr]
     assert Path(exec_start[0]).name == SCRIPT and exec_start[1] in commands
