@@ -217,3 +217,32 @@ async def test_a_process_stops_when_its_supervisor_is_gone() -> None:
 
 def test_a_slot_names_itself() -> None:
     assert (Slot("primary").name, Slot("worker", 3).name) == ("primary", "worker-3")
+
+
+def test_a_stop_in_the_middle_of_a_burst_loses_nothing(tmp_path: Path, workers_env: dict[str, str]) -> None:
+    """SIGTERM to the supervisor while both processes work: each finishes or leaves to the broker what it
+    holds, exits 0, and the next start delivers the rest, each order once."""
+    first = Running(tmp_path, workers_env, 2)
+    wait_for("two gateways started", lambda: len(first.events("gateway.started")) == 2 or first.proc.poll())
+    (listening,) = first.events("http.listening")
+    numbers = _drop_orders(tmp_path / "var" / "in", "PO-S", 60)
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    with httpx.Client(base_url=listening["url"], headers=headers, timeout=30) as client:
+        wait_for("some orders delivered", lambda: _delivered(client, numbers))
+    first.proc.send_signal(signal.SIGTERM)
+    assert first.proc.wait(timeout=90) == 0, first.log()
+    assert len(first.events("gateway.stopped")) == 2 and first.events("supervisor.stopped")
+    assert not first.events("process.exited") and not first.events("process.killed")
+
+    second = Running(tmp_path, workers_env, 2)
+    try:
+        wait_for("two gateways started", lambda: len(second.events("gateway.started")) == 2 or second.proc.poll())
+        (listening,) = second.events("http.listening")
+        with httpx.Client(base_url=listening["url"], headers=headers, timeout=30) as client:
+            wait_for("every order delivered", lambda: len(_delivered(client, numbers)) == 60)
+            everything = client.get("/api/v1/messages", params={"direction": "inbound", "limit": 500}).json()
+            inbound = [i for i in everything["items"] if i["business_key"] in numbers]
+            assert len(inbound) == 60  # each order stored once, though some were taken by both starts
+    finally:
+        second.proc.send_signal(signal.SIGTERM)
+        assert second.proc.wait(timeout=90) == 0, second.log()
