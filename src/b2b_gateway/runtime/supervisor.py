@@ -77,7 +77,6 @@ Command = Callable[[Slot, Path], list[str]]
 
 @dataclass
 class _Running:
-    slot: Slot
     process: asyncio.subprocess.Process
     started: float
     ready: Path
@@ -180,7 +179,7 @@ class Supervisor:
             env=env,
             start_new_session=True,  # the terminal's Ctrl-C reaches us only
         )
-        self.running[slot] = _Running(slot, process, time.monotonic(), ready)
+        self.running[slot] = _Running(process, time.monotonic(), ready)
         log.info("process.started", process=slot.name, pid=process.pid)
         return process
 
