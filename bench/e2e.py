@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from b2b_gateway.settings import Settings
 from b2b_gateway.store.repository import MessageRepository
@@ -85,6 +85,8 @@ class GatewayBench:
     erp: Sink | None = None
     partner: Sink | None = None
     rounds_done: int = 0
+    WARM_UP: ClassVar[int] = 10
+    """Documents sent before a case's rounds."""
 
     async def open(self) -> GatewayBench:
         url = self.services.open_vhost()
@@ -148,7 +150,7 @@ class GatewayBench:
 
     async def measure(self, case: Case, rounds: int, *, relay: bool = True) -> dict[str, Any]:
         """Warm up, then ``rounds`` bursts each followed by the relay baseline with the same bytes."""
-        await self.burst(case, count=min(case.count, 10))
+        await self.burst(case, count=min(case.count, self.WARM_UP))
         timings, relay_rates = [], []
         payload = case.make(1, f"{case.name}-payload")[0].body
         for _ in range(rounds):

@@ -7,7 +7,7 @@ from typing import Any
 
 from bench import documents
 from bench.amqp import percentile
-from bench.cpu import StealWatch
+from bench.cpu import CpuUse, StealWatch
 from bench.e2e import Case, GatewayBench, inbound_cases
 from bench.infra import KEY_TYPES
 from bench.plan import Plan
@@ -79,11 +79,11 @@ async def processes(bench: GatewayBench, plan: Plan, one: dict[str, Any]) -> dic
     the single gateway is replaced)."""
     case = Case("orders-10", lambda n, t: documents.orders(n, 10, t), plan.two_processes)
     print(f"   1 process × {case.count} …", flush=True)
-    single = await bench.measure(case, plan.rounds, relay=False)
+    single = await _with_cpu(bench, case, plan.rounds)
     bench.remove_gateway()
     await bench.add_gateway(workers=2)
     print(f"   2 processes (run --workers 2) × {case.count} …", flush=True)
-    double = await bench.measure(case, plan.rounds, relay=False)
+    double = await _with_cpu(bench, case, plan.rounds)
     relay = one["relay_rate_per_s"]
     return {
         "case": "orders-10",
@@ -92,6 +92,13 @@ async def processes(bench: GatewayBench, plan: Plan, one: dict[str, Any]) -> dic
         "one": _against(single, relay),
         "two": _against(double, relay),
     }
+
+
+async def _with_cpu(bench: GatewayBench, case: Case, rounds: int) -> dict[str, Any]:
+    """:meth:`GatewayBench.measure` with the CPU the gateway processes and the machine used meanwhile."""
+    use = CpuUse([gw.pid for gw in bench.gateways]).start()
+    result = await bench.measure(case, rounds, relay=False)
+    return {**result, "cpu": use.stop(bench.WARM_UP + case.count * rounds)}
 
 
 def _against(result: dict[str, Any], relay: float) -> dict[str, Any]:

@@ -189,6 +189,11 @@ class GatewayProcess:
             )
         return self
 
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None, "not started"
+        return self.proc.pid
+
     def logged(self, event: str) -> int:
         if not self.log.exists():
             return 0

@@ -102,7 +102,18 @@ def table(results: dict[str, Any]) -> str:
         if steal:
             shares = ", ".join(f"{r['steal']:.0%} (worst 0.25 s: {r['worst_window_steal']:.0%})" for r in steal)
             text.append(f"half load: CPU taken by the hypervisor (steal) per round: {shares}")
+    procs = gw.get("processes") or {}
+    if "cpu" in procs.get("one", {}) and "cpu" in procs.get("two", {}):
+        one, two = procs["one"]["cpu"], procs["two"]["cpu"]
+        text.append(f"processes: 1 process: {_cpu(one)} → run --workers 2: {_cpu(two)}")
     return "\n".join(text)
+
+
+def _cpu(use: dict[str, Any]) -> str:
+    return (
+        f"gateway CPU {use['gateway_cores']:.2f} cores ({use['cpu_ms_per_document']:.1f} ms a document), "
+        f"machine {use['machine_busy']:.0%} busy"
+    )
 
 
 def profile_table(profile: dict[str, Any]) -> str:

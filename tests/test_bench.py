@@ -44,6 +44,9 @@ def test_the_smoke_run_writes_every_section(tmp_path: Path) -> None:
     assert len(steal) == gateway["half_load"]["rounds"]
     assert all(0 <= r["steal"] <= 1 and 0 <= r["worst_window_steal"] <= 1 for r in steal)
     assert gateway["processes"]["one"]["rate_per_s"] > 0 and gateway["processes"]["two"]["rate_per_s"] > 0
+    for count in ("one", "two"):  # the gateway processes' CPU, the supervisor's children included
+        cpu = gateway["processes"][count]["cpu"]
+        assert cpu["gateway_cores"] > 0 and cpu["cpu_ms_per_document"] > 0 and 0 < cpu["machine_busy"] <= 1
 
     memory = results["memory"]
     assert memory["completed"] and memory["peak_rss_mb"] > 0
@@ -53,6 +56,7 @@ def test_the_smoke_run_writes_every_section(tmp_path: Path) -> None:
         assert {"validate", "map", "check", "sign", "store", "route", "deliver"} <= set(profile[kind]["stages_ms"])
 
     assert "| case" in run.stdout and ("MET" in run.stdout or "MISSED" in run.stdout)
+    assert "processes: 1 process: gateway CPU" in run.stdout and "→ run --workers 2: gateway CPU" in run.stdout
 
 
 def test_the_latency_probe_reports_a_paced_stream_in_chunks() -> None:
