@@ -68,6 +68,35 @@ async def test_old_trees_go_young_and_busy_ones_stay(repo: MessageRepository) ->
     assert report.payloads >= 3  # the old tree's raw inputs and its output
 
 
+async def test_a_purge_goes_pass_by_pass_past_the_trees_that_must_stay(repo: MessageRepository) -> None:
+    """The oldest trees are busy (an output still waiting): the purge goes on past them, two roots a pass,
+    each pass its own transaction, and deletes the old trees after them."""
+    busy = [await _tree(repo, f"BUSY{i}", 60 - i, pending=True) for i in range(3)]
+    old = [await _tree(repo, f"OLD{i}", 50 - i) for i in range(2)]
+    young = await _tree(repo, "ACME", 5)
+    commits = repo.writer.commits
+    report = await repo.purge({None: utcnow() - dt.timedelta(days=30)}, per_pass=2)
+    assert (report.trees, report.messages) == (2, 4)
+    assert repo.writer.commits - commits >= 4  # three passes and the payload sweep, each its own commit
+    remaining = {m.id for m in await repo.list_messages()}
+    assert not {i for t in old for i in t} & remaining
+    assert {i for t in busy for i in t} | set(young) <= remaining
+    again = await repo.purge({None: utcnow() - dt.timedelta(days=30)}, per_pass=2)
+    assert (again.trees, again.messages, again.payloads) == (0, 0, 0)
+
+
+async def test_a_payload_shared_with_a_kept_message_stays(repo: MessageRepository) -> None:
+    await _tree(repo, "ACME", 40)
+    raw = order("IC-ACME-40-False")  # the old tree's input
+    resent = Message(raw=raw, channel="test", partner_id="ACME")  # the same bytes again, today
+    resent.record("receive", "ok")
+    await repo.save(resent)
+    report = await repo.purge({None: utcnow() - dt.timedelta(days=30)})
+    assert report.trees == 1
+    sha = (await repo.get(resent.id)).summary.raw_sha256
+    assert await repo.payload(sha) == raw
+
+
 async def test_queue_backend_put_claim_release_move(repo: MessageRepository) -> None:
     q = SqlQueue(repo.db, repo.writer)
     row = {"queue": "q", "exchange": "x", "routing_key": "k", "content_type": "text/plain", "headers": {"h": 1}}

@@ -17,7 +17,7 @@ from sqlalchemy import event, func, select, text, update
 from b2b_gateway.errors import BusinessRuleError, NotFoundError
 from b2b_gateway.pipeline import Message, Output, Pipeline, PipelineContext, State
 from b2b_gateway.pipeline.message import utcnow
-from b2b_gateway.store import MessageFilter, MessageRepository, OutboxItem
+from b2b_gateway.store import MessageFilter, MessageRepository, OutboxItem, repository
 from b2b_gateway.store.migrate import current_revision, head_revision, upgrade
 from b2b_gateway.store.outbox import AttemptOutcome
 from b2b_gateway.store.records import output_key
@@ -174,7 +174,7 @@ async def test_counter_blocks_save_commits_and_a_restart_never_repeats_a_value(
     first = []
     for i in range(30):
         if i == 20:  # the second block was reserved in the background once half the first was used
-            assert repo.writer.jobs - before == 2 and repo._ahead["ACME:edifact:interchange"].done()
+            assert repo.writer.jobs - before == 2 and repo._ahead["ACME:edifact:interchange"][1].done()
         first.append(await repo.next("ACME:edifact:interchange"))
         await asyncio.sleep(0.01)
     assert first == list(range(1, 31))
@@ -198,6 +198,51 @@ async def test_take_now_hands_out_a_held_block_without_a_commit(repo: MessageRep
     assert repo.writer.jobs - before == 1
     repo.counter_block = 1
     assert repo.take_now(key) is None  # no blocks: every value is its own commit
+
+
+async def test_take_now_takes_the_block_reserved_ahead_once_it_has_arrived(repo: MessageRepository) -> None:
+    """A document needing a reference does not fall back to the slow path (a second build of its CONTRL
+    and a wait for a commit) while the next block is already committed."""
+    key = "ACME:edifact:interchange"
+    repo.counter_block = 4
+    assert await repo.next(key) == 1
+    assert [repo.take_now(key), repo.take_now(key), repo.take_now(key)] == [2, 3, 4]  # the next block reserved at 3
+    await asyncio.wait_for(repo._ahead[key][1], 10)
+    before = repo.writer.jobs
+    assert [repo.take_now(key), repo.take_now(key)] == [5, 6]
+    assert repo.writer.jobs == before  # no commit of its own
+
+
+async def test_counter_blocks_grow_when_the_demand_outruns_them(
+    repo: MessageRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """300 references asked for at once with blocks of 4: 8 reservations (4, 4, 8 … 256), not 75."""
+    key = "ACME:edifact:message"
+    repo.counter_block = 4
+    before = repo.writer.jobs
+    values = await asyncio.gather(*[repo.next(key) for _ in range(300)])
+    assert values == list(range(1, 301))
+    assert repo.writer.jobs - before <= 9
+    assert repo._sizes[key] >= 128
+    assert await repo.next("OTHER:edifact:message") == 1 and "OTHER:edifact:message" not in repo._sizes
+
+    monkeypatch.setattr(repository, "MAX_BLOCK", 16)
+    capped = "CAPPED:edifact:message"
+    values = await asyncio.gather(*[repo.next(capped) for _ in range(100)])
+    assert values == list(range(1, 101))
+    assert repo._sizes[capped] == 16  # never more than MAX_BLOCK
+
+
+async def test_one_group_commit_transaction_at_a_time_unless_configured(
+    repo: MessageRepository, db_url: str, tmp_path: Path
+) -> None:
+    """``store.writers`` (1): more transactions in flight made more, smaller commits (docs/delivery.md)."""
+    assert repo.writer.workers == 1
+    other = await MessageRepository.open(settings_for(tmp_path, store={"url": db_url, "writers": 3}))
+    try:
+        assert other.writer.workers == (1 if other.db.is_sqlite else 3)  # SQLite has one writer connection
+    finally:
+        await other.close()
 
 
 async def test_duplicate_claims(repo: MessageRepository) -> None:

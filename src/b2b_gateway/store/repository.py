@@ -18,6 +18,7 @@ import datetime as dt
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from sqlalchemy import and_, case, func, literal_column, or_, select
@@ -55,7 +56,7 @@ from b2b_gateway.store.records import (
     payload_row,
     run_token,
 )
-from b2b_gateway.store.retention import PurgeReport, purge
+from b2b_gateway.store.retention import ROOTS_PER_PASS, Cursor, PurgeReport, purge_pass, sweep_payloads
 from b2b_gateway.store.schema import audit_events, errors, messages, outbox, outputs, payloads, signatures
 from b2b_gateway.store.writer import GroupWriter, Write
 
@@ -64,6 +65,8 @@ __all__ = ["RESENDABLE", "STALLED", "EnqueueResult", "MessageRepository"]
 _KEEP_STATES = [State.DELIVERED.value, State.FAILED.value]
 _PROGRESS_STATES = [s.value for s in State if s not in {State.DELIVERED, State.FAILED} and s not in RESENDABLE]
 _FIXED = ("id", "root_id", "received_at", "raw_sha256", "size")
+MAX_BLOCK = 1024
+"""The largest block of control numbers a process reserves at a time (unless ``counter_block`` is larger)."""
 
 
 def _one_of(column: Any, values: Sequence[str]) -> Any:
@@ -82,6 +85,7 @@ class MessageRepository:
         cache_size: int = 8_192,
         counter_block: int = 1,
         outcome_linger_s: float = 0.0,
+        writers: int = 1,
     ) -> None:
         self.db = db
         self.outcome_linger_s = outcome_linger_s
@@ -92,12 +96,15 @@ class MessageRepository:
         self._blocks: dict[str, tuple[int, int]] = {}
         """Counter key -> (next value to hand out, last value reserved) of this process's current block."""
         self._block_locks: dict[str, asyncio.Lock] = {}
-        self._ahead: dict[str, asyncio.Future[int]] = {}
-        """Counter key -> the next block being reserved while the current one is used up (its last value)."""
+        self._ahead: dict[str, tuple[int, asyncio.Future[int]]] = {}
+        """Counter key -> the next block being reserved while the current one is used up (its size, and
+        its last value when reserved)."""
+        self._sizes: dict[str, int] = {}
+        """Counter key -> the size of its next block (``counter_block``, doubled each time demand outran it)."""
         self.writer = GroupWriter(
             db,
             max_batch=max_batch,
-            workers=1 if db.is_sqlite else 4,
+            workers=1 if db.is_sqlite else writers,
             combine=not db.is_sqlite,
             handlers={
                 "dedup": claim_keys(db.insert),
@@ -135,6 +142,7 @@ class MessageRepository:
             max_batch=settings.store.group_commit_max,
             counter_block=settings.store.counter_block,
             outcome_linger_s=settings.store.outcome_linger_ms / 1000,
+            writers=settings.store.writers,
         )
 
     async def close(self) -> None:
@@ -142,9 +150,10 @@ class MessageRepository:
         self.outcome_linger_s = 0.0
         self._flush_outcomes()  # written before the writer stops, not dropped
         await asyncio.gather(*lingering, return_exceptions=True)
-        for ahead in self._ahead.values():
-            ahead.cancel()
-        await asyncio.gather(*self._ahead.values(), return_exceptions=True)
+        pending = [future for _, future in self._ahead.values()]
+        for future in pending:
+            future.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
         self._ahead.clear()
         await self.writer.close()
         await self.db.dispose()
@@ -340,40 +349,64 @@ class MessageRepository:
     async def next(self, key: str) -> int:
         """The next value of counter ``key`` (1 the first time), committed.
 
-        Values are reserved ``counter_block`` at a time (one commit per block, not per value): every
-        value is handed out once, across processes too, in increasing order within a process; values
-        of a block a process had not used when it stopped are skipped (references are unique, not
-        gapless, which is what EDIFACT's control references require). Once half a block is handed out,
-        the next one is reserved in the background: a document needing a reference does not wait for
-        a commit (every caller behind it would wait too: a burst of late acknowledgments).
+        Values are reserved a block at a time (one commit per block, not per value): every value is
+        handed out once, across processes too, in increasing order within a process; values of a block
+        a process had not used when it stopped are skipped (references are unique, not gapless, which is
+        what EDIFACT's control references require). Once half a block is handed out, the next one is
+        reserved in the background: a document needing a reference does not wait for a commit (every
+        caller behind it would wait too: a burst of late acknowledgments). A block starts at
+        ``counter_block`` values; when the one reserved ahead has not arrived by the time the current
+        one is used up, the demand outran it and the key's blocks double, up to :data:`MAX_BLOCK`.
         """
         if self.counter_block == 1:
             return await self._reserve(key, 1)
         lock = self._block_locks.setdefault(key, asyncio.Lock())
         async with lock:
-            following, last = self._blocks.get(key, (1, 0))
-            if following > last:
+            if not self._refill(key):
                 ahead = self._ahead.pop(key, None)
-                last = await (ahead if ahead is not None else self._reserve(key, self.counter_block))
-                self._blocks[key] = (last - self.counter_block + 1, last)
+                if ahead is None:
+                    size = self._sizes.get(key, self.counter_block)
+                    last = await self._reserve(key, size)
+                else:
+                    size, pending = ahead
+                    if not pending.done():  # the demand outran the block reserved ahead
+                        self._sizes[key] = max(self.counter_block, min(2 * size, MAX_BLOCK))
+                    last = await pending
+                self._blocks[key] = (last - size + 1, last)
             return self._hand_out(key)
 
     def take_now(self, key: str) -> int | None:
         """The next value of counter ``key`` when this process already holds it (a reserved block not
-        used up), else ``None`` (then :meth:`next` reserves a block). No wait, no commit."""
+        used up, or the one reserved ahead once it has arrived), else ``None`` (then :meth:`next`
+        reserves a block). No wait, no commit."""
         lock = self._block_locks.get(key)
-        following, last = self._blocks.get(key, (1, 0))
-        if self.counter_block == 1 or following > last or (lock is not None and lock.locked()):
+        if self.counter_block == 1 or (lock is not None and lock.locked()) or not self._refill(key):
             return None
         return self._hand_out(key)
+
+    def _refill(self, key: str) -> bool:
+        """Whether a value of ``key`` is held: the current block's, else the block reserved ahead, taken
+        as the current one when its commit is done."""
+        following, last = self._blocks.get(key, (1, 0))
+        if following <= last:
+            return True
+        ahead = self._ahead.get(key)
+        if ahead is None or not ahead[1].done() or ahead[1].cancelled() or ahead[1].exception() is not None:
+            return False
+        del self._ahead[key]
+        size, reserved = ahead
+        last = reserved.result()
+        self._blocks[key] = (last - size + 1, last)
+        return True
 
     def _hand_out(self, key: str) -> int:
         """The next value of the held block of ``key`` (one is left); reserves the next block ahead
         once half of this one is handed out."""
         following, last = self._blocks[key]
         self._blocks[key] = (following + 1, last)
-        if last - following < self.counter_block // 2 and key not in self._ahead:
-            self._ahead[key] = asyncio.ensure_future(self._reserve(key, self.counter_block))
+        size = self._sizes.get(key, self.counter_block)
+        if last - following < size // 2 and key not in self._ahead:
+            self._ahead[key] = (size, asyncio.ensure_future(self._reserve(key, size)))
         return following
 
     async def _reserve(self, key: str, count: int) -> int:
@@ -497,10 +530,22 @@ class MessageRepository:
         async with self.db.connect() as conn:
             return await queries.load_message(conn, message_id, children=children)
 
-    async def purge(self, cutoffs: dict[str | None, Any]) -> PurgeReport:
-        """Apply retention: delete whole lineage trees older than their partner's cutoff (``None`` = default)."""
-        report: PurgeReport = await self.writer.run(lambda conn: purge(conn, cutoffs))
-        return report
+    async def purge(self, cutoffs: dict[str | None, Any], *, per_pass: int = ROOTS_PER_PASS) -> PurgeReport:
+        """Apply retention: delete whole lineage trees older than their partner's cutoff (``None`` = default).
+
+        Pass by pass (:func:`~b2b_gateway.store.retention.purge_pass`, ``per_pass`` roots each), each a
+        job of the group writer, then the payloads nothing refers to any more.
+        """
+        total = PurgeReport()
+        after: Cursor | None = None
+        while True:
+            report, after = await self.writer.run(partial(purge_pass, cutoffs=cutoffs, after=after, limit=per_pass))
+            total.add(report)
+            if after is None:
+                break
+        if total.messages:
+            total.payloads = await self.writer.run(sweep_payloads)
+        return total
 
 
 def _conflict(

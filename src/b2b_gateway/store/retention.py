@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, union
+from sqlalchemy import and_, delete, func, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from b2b_gateway.store.schema import (
@@ -29,9 +29,14 @@ from b2b_gateway.store.schema import (
     signatures,
 )
 
-__all__ = ["PurgeReport", "purge"]
+__all__ = ["ROOTS_PER_PASS", "Cursor", "PurgeReport", "purge_pass", "sweep_payloads"]
 
 _CHUNK = 500
+ROOTS_PER_PASS = 100
+"""Lineage roots one retention pass (one transaction of the group writer) looks at: saves wait for at
+most one pass."""
+Cursor = tuple[dt.datetime, str]
+"""Where a retention pass stopped: the (received_at, id) of the last root it looked at."""
 
 
 @dataclass(slots=True)
@@ -41,6 +46,11 @@ class PurgeReport:
     trees: int = 0
     messages: int = 0
     payloads: int = 0
+
+    def add(self, other: PurgeReport) -> None:
+        self.trees += other.trees
+        self.messages += other.messages
+        self.payloads += other.payloads
 
     def to_dict(self) -> dict[str, int]:
         return {"trees": self.trees, "messages": self.messages, "payloads": self.payloads}
@@ -70,21 +80,29 @@ async def _tree_ok(conn: AsyncConnection, root_id: str, cutoff: dt.datetime) -> 
     return None if replayed.scalar_one() else ids
 
 
-async def purge(conn: AsyncConnection, cutoffs: dict[str | None, Any]) -> PurgeReport:
-    """Delete trees older than their cutoff (``cutoffs[partner]``, else ``cutoffs[None]``)."""
+async def purge_pass(
+    conn: AsyncConnection, cutoffs: dict[str | None, Any], after: Cursor | None = None, limit: int = ROOTS_PER_PASS
+) -> tuple[PurgeReport, Cursor | None]:
+    """One pass: the ``limit`` oldest roots older than the latest cutoff (and after ``after``) are looked
+    at, and the trees that may go are deleted (``cutoffs[partner]``, else ``cutoffs[None]``).
+
+    Returns what was deleted, and where the next pass starts (``None``: no roots are left to look at).
+    A tree that must stay does not hold back the ones after it. Payloads are left to
+    :func:`sweep_payloads`.
+    """
     report = PurgeReport()
     limits = [c for c in cutoffs.values() if isinstance(c, dt.datetime)]
     if not limits:
-        return report
-    latest = max(limits)
-    roots = (
-        await conn.execute(
-            select(messages.c.id, messages.c.partner_id, messages.c.received_at)
-            .where(messages.c.parent_id.is_(None), messages.c.received_at < latest)
-            .order_by(messages.c.received_at)
-            .limit(_CHUNK * 10)
+        return report, None
+    query = select(messages.c.id, messages.c.partner_id, messages.c.received_at).where(
+        messages.c.parent_id.is_(None), messages.c.received_at < max(limits)
+    )
+    if after is not None:
+        at, last_id = after
+        query = query.where(
+            or_(messages.c.received_at > at, and_(messages.c.received_at == at, messages.c.id > last_id))
         )
-    ).all()
+    roots = (await conn.execute(query.order_by(messages.c.received_at, messages.c.id).limit(limit))).all()
     doomed: list[str] = []
     for root in roots:
         cutoff = _cutoff(cutoffs, root.partner_id)
@@ -100,12 +118,16 @@ async def purge(conn: AsyncConnection, cutoffs: dict[str | None, Any]) -> PurgeR
             await conn.execute(delete(table).where(table.c.message_id.in_(chunk)))
         result = await conn.execute(delete(messages).where(messages.c.id.in_(chunk)))
         report.messages += int(result.rowcount or 0)
-    if doomed:
-        used = union(
-            select(messages.c.raw_sha256.label("sha")),
-            select(messages.c.canonical_sha256).where(messages.c.canonical_sha256.is_not(None)),
-            select(outputs.c.payload_sha256),
-        ).subquery()
-        result = await conn.execute(delete(payloads).where(payloads.c.sha256.not_in(select(used.c.sha))))
-        report.payloads = int(result.rowcount or 0)
-    return report
+    following = (roots[-1].received_at, roots[-1].id) if len(roots) == limit else None
+    return report, following
+
+
+async def sweep_payloads(conn: AsyncConnection) -> int:
+    """Delete the payloads no message or output refers to any more; returns how many."""
+    used = union(
+        select(messages.c.raw_sha256.label("sha")),
+        select(messages.c.canonical_sha256).where(messages.c.canonical_sha256.is_not(None)),
+        select(outputs.c.payload_sha256),
+    ).subquery()
+    result = await conn.execute(delete(payloads).where(payloads.c.sha256.not_in(select(used.c.sha))))
+    return int(result.rowcount or 0)
