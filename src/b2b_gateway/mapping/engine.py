@@ -133,6 +133,9 @@ def _typed(run: MappingRun, rule: PValue, value: Any, where: Location | Hit, poi
 
 def _read_in(run: MappingRun, rule: PValue, context: Any) -> tuple[Any, Hit | None]:
     """The value ``rule`` reads in ``context``, and the (first) hit it came from (its place made lazily)."""
+    if len(rule.paths) == 1 and not rule.all:
+        found = run.syntax.values(context, rule.paths[0])
+        return (found[0].value, found[0]) if found else (None, None)
     hits = []
     for path in rule.paths:
         found = run.syntax.values(context, path)
@@ -145,6 +148,11 @@ def _read_in(run: MappingRun, rule: PValue, context: Any) -> tuple[Any, Hit | No
 
 
 def _value_in(run: MappingRun, rule: PValue, context: Any, pointer: str) -> Any:
+    if rule.plain:  # most rules: what is read is the value
+        read, hit = _read_in(run, rule, context)
+        if read is not None and hit is not None:
+            run.sources[pointer] = hit
+            return read
     if rule.direction == "outbound":
         return None
     if rule.when is not None and not condition_holds(run, rule.when, context, inbound=True):
@@ -152,7 +160,7 @@ def _value_in(run: MappingRun, rule: PValue, context: Any, pointer: str) -> Any:
     value: Any
     where: Location | Hit
     if rule.const is not None:
-        value, where = rule.const, run.syntax.locate(context)
+        value, where = rule.const, Hit(None, locate=partial(run.syntax.locate, context))
     else:
         value, where_found = _read_in(run, rule, context)
         where = where_found if where_found is not None else Hit(None, locate=partial(run.syntax.locate, context))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from dataclasses import field as _field  # PValue has a field named ``field``
 from decimal import Decimal
 from typing import Any
 
@@ -70,6 +71,13 @@ class PValue:
     """Outbound: the canonical field read (dotted), when not the rule's own name."""
     scope: Any = None
     """The compile-time scope of the rule (what a function's ``read`` is relative to)."""
+    plain: bool = _field(init=False, compare=False, repr=False)
+    """Inbound, the value read is the value mapped: no condition, constant, conversion or function."""
+
+    def __post_init__(self) -> None:
+        converts = (self.date, self.decimal, self.table, self.factor, self.fn_in, self.when, self.const)
+        plain = self.type == "string" and self.direction != "outbound" and all(c is None for c in converts)
+        object.__setattr__(self, "plain", plain)
 
 
 @dataclass(frozen=True, slots=True)

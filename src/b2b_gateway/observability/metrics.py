@@ -38,6 +38,19 @@ _DOCUMENT_TYPES = frozenset(
 )
 _LAST_STAGE = "deliver"
 _DESTINATION_KINDS = frozenset({"erp", "partner", "directory", "dir", "queue", "amqp", "http", "as2"})
+_LABELS: dict[Any, str] = {}
+
+
+def _label(value: Any) -> str:
+    """An enum member's value as a label (remembered: an enum's ``value`` is a slow property), or ``str(value)``."""
+    found = _LABELS.get(value)
+    if found is None:
+        found = str(getattr(value, "value", value))
+        if len(_LABELS) < 256:
+            _LABELS[value] = found
+    return found
+
+
 _FINAL = frozenset({"delivered", "rejected", "quarantined", "failed", "duplicate", "cancelled", "parked"})
 
 
@@ -156,15 +169,20 @@ class GatewayMetrics:
         A message leaves the pipeline in a final state (delivered, rejected, quarantined …) or, handed to
         the outbox relay after the ``deliver`` stage, as ``routed``: its delivery shows in the outbox gauges.
         """
-        direction = str(getattr(message.direction, "value", message.direction))
+        direction = _label(message.direction)
         events = message.events
-        index = next((i for i in range(len(events) - 1, -1, -1) if events[i] is event), -1)
+        last = len(events) - 1
+        index = (
+            last
+            if last >= 0 and events[last] is event
+            else next((i for i in range(last, -1, -1) if events[i] is event), -1)
+        )
         start = events[index - 1].at if index > 0 else message.received_at
         timer = self._stage_timers.get((direction, event.stage))
         if timer is None:
             timer = self._stage_timers[(direction, event.stage)] = self.stage_duration.labels(direction, event.stage)
         timer.observe(max(0.0, (event.at - start).total_seconds()))
-        state = str(getattr(message.state, "value", message.state))
+        state = _label(message.state)
         done = state in _FINAL or event.stage == _LAST_STAGE
         if done and event is events[-1] and message.id not in self._counted:
             self._counted[message.id] = None

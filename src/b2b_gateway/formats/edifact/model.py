@@ -202,7 +202,10 @@ class Segment:
 
     def value(self, element: int, component: int = 1) -> str:
         """The component at 1-based ``element``/``component``, or ``""`` when absent."""
-        elements = self.elements
+        try:
+            elements = self._elements  # the property's work, without its call (read for every rule)
+        except AttributeError:
+            elements = self.elements
         if element < 1 or element > len(elements):
             return ""
         comps = elements[element - 1]
@@ -301,6 +304,28 @@ class Group:
 
     name: str
     children: list[Node] = field(default_factory=list)
+    _index: dict[str, list[Node]] | None = field(default=None, init=False, repr=False)
+    _indexed: int = field(default=-1, init=False, repr=False)
+
+    def named(self, key: str) -> list[Node]:
+        """The children with segment tag ``key``, or the nested groups named ``key[1:]`` when ``key`` is ``/SGn``.
+
+        The answer is shared: read it, do not change it. It is looked up in an index of the children,
+        made on first use and again when children were added (reading maps a message's tree some
+        hundred times; scanning the children each time cost more than the rest of the read).
+        """
+        index, children = self._index, self.children
+        if index is None or self._indexed != len(children):
+            index = {}
+            for child in children:
+                key_of = child.tag if isinstance(child, Segment) else "/" + child.name
+                found = index.get(key_of)
+                if found is None:
+                    index[key_of] = [child]
+                else:
+                    found.append(child)
+            self._index, self._indexed = index, len(children)
+        return index.get(key, _NOTHING)
 
     @property
     def trigger(self) -> Segment | None:
@@ -329,6 +354,7 @@ class Group:
 
 
 Node = Segment | Group
+_NOTHING: list[Node] = []
 
 
 @dataclass(slots=True, eq=False)

@@ -90,14 +90,13 @@ def _validate(
 ) -> list[GatewayError]:
     syntax = interchange.syntax_version if interchange is not None else "3"
     directory, substitute = resolve_directory(message.version, message.release, message.agency, syntax)
-    where = message.location()
     out: list[GatewayError] = []
     if directory is None:
         out.append(
             UnknownDocumentTypeError(
                 f"no definition of {message.type} {message.version}:{message.release}:{message.agency}: "
                 "its structure is not validated",
-                location=where,
+                location=message.location(),
                 severity="warning",
                 hint="the gateway ships UN directories D96A and D01B and the syntax service directories",
             )
@@ -109,7 +108,7 @@ def _validate(
             UnsupportedSyntaxError(
                 f"directory {message.version}{message.release} is not shipped: validated against {directory.name}, "
                 "the nearest release (structure findings are warnings)",
-                location=Location(element=2, component=3).merge(where),
+                location=Location(element=2, component=3).merge(message.location()),
                 severity="warning",
             )
         )
@@ -118,7 +117,7 @@ def _validate(
         out.append(
             UnknownDocumentTypeError(
                 f"no {message.type} definition in {directory.name}: only its segments are validated",
-                location=Location(element=2, component=1).merge(where),
+                location=Location(element=2, component=1).merge(message.location()),
                 severity="warning",
             )
         )

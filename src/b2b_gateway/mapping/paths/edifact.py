@@ -23,13 +23,14 @@ structure, and writes the filters' qualifiers.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from b2b_gateway.errors import Location, MappingConfigError
 from b2b_gateway.formats.edifact.directory import Directory, GroupDef, MessageDef, SegmentDef, SegmentRef
 from b2b_gateway.formats.edifact.model import Group, Segment
 from b2b_gateway.mapping.paths.base import Hit, split_top
+from b2b_gateway.mapping.paths.edifact_select import Select, Test, chain, filter_test, select_step
 
 __all__ = ["EdifactPath", "EdifactSyntax", "build_tree"]
 
@@ -41,6 +42,14 @@ class _Filter:
     path: EdifactPath
     values: tuple[str, ...] = ()
     negate: bool = False
+    test: Test = field(init=False, compare=False, repr=False)
+    """The filter as a function of the node (see :mod:`.edifact_select`)."""
+
+    def __post_init__(self) -> None:
+        path = self.path
+        own = not path.steps
+        test = filter_test(None if own else path.select, path.element, self.values, negate=self.negate)
+        object.__setattr__(self, "test", test)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +60,13 @@ class _Step:
     index: int | None = None
     deep: bool = False
     """``**/TAG``: the segment anywhere below the scope (where a partner puts it out of place)."""
+    select: Select = field(init=False, compare=False, repr=False)
+    """The step as a function of the node it starts from."""
+
+    def __post_init__(self) -> None:
+        tests = tuple(f.test for f in self.filters)
+        select = select_step(self.name, is_group=self.is_group, deep=self.deep, tests=tests, index=self.index)
+        object.__setattr__(self, "select", select)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +76,11 @@ class EdifactPath:
     element: tuple[int, int] | None = None
     """1-based (element, component) of the value, when the path ends at a data element."""
     element_id: str | None = None
+    select: Select = field(init=False, compare=False, repr=False)
+    """The nodes the steps reach from a node (the node itself when there are none)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "select", chain(tuple(s.select for s in self.steps)))
 
 
 class _SegmentHit(Hit):
@@ -190,60 +211,18 @@ class EdifactSyntax:
 
     # -- reading -----------------------------------------------------------------------------------
 
-    def _holds(self, node: Group | Segment, flt: _Filter) -> bool:
-        path = flt.path
-        if not path.steps and path.element is not None:  # a filter on the segment's own element
-            value = node.value(*path.element) if isinstance(node, Segment) else ""
-            found = [value] if value else []
-        else:
-            found = self._texts(node, path)
-        if not flt.values:
-            return bool(found)
-        hit = any(v in flt.values for v in found)
-        return not hit if flt.negate else hit
-
-    def _children(self, node: Group | Segment, step: _Step) -> list[Group | Segment]:
-        if not isinstance(node, Group):
-            return []
-        name = step.name
-        items: list[Group | Segment]
-        if step.deep:
-            items = [s for s in node.walk() if s.tag == name]
-        elif step.is_group:
-            items = [c for c in node.children if isinstance(c, Group) and c.name == name]
-        else:
-            items = [c for c in node.children if isinstance(c, Segment) and c.tag == name]
-        if step.filters:
-            items = [c for c in items if all(self._holds(c, f) for f in step.filters)]
-        if step.index is not None:
-            items = items[step.index - 1 : step.index]
-        return items
-
     def nodes(self, context: Any, path: EdifactPath) -> list[Any]:
-        steps = path.steps
-        if len(steps) == 1:
-            return self._children(context, steps[0])
-        current: list[Group | Segment] = [context]
-        for step in steps:
-            current = [c for node in current for c in self._children(node, step)]
-        return current
-
-    def _texts(self, context: Any, path: EdifactPath) -> list[str]:
-        """The non-empty values at ``path`` (what :meth:`values` finds, without their places)."""
-        if path.element is None:
-            return []
-        element, component = path.element
-        found = (node.value(element, component) for node in self.nodes(context, path) if isinstance(node, Segment))
-        return [value for value in found if value != ""]
+        return list(path.select(context))  # a list of the caller's own (a step's answer may be an index's)
 
     def values(self, context: Any, path: EdifactPath) -> list[Hit]:
-        if path.element is None:
-            return []
         at = path.element
+        if at is None:
+            return []
+        element, component = at
         hits: list[Hit] = []
-        for node in self.nodes(context, path):
+        for node in path.select(context):
             if isinstance(node, Segment):
-                value = node.value(*at)
+                value = node.value(element, component)
                 if value != "":
                     hits.append(_SegmentHit(value, node, at))
         return hits
@@ -290,7 +269,7 @@ class EdifactSyntax:
         if isinstance(node, Segment):
             raise MappingConfigError(f"cannot go below segment {node.tag} to {step.name}")
         if not new:
-            found = self._children(node, step)
+            found: list[Group | Segment] = step.select(node)
             if found:
                 return found[0]
             reuse = self._single(node, step)
