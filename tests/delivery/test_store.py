@@ -522,15 +522,6 @@ async def test_one_document_is_written_in_one_statement_on_postgresql_as_it_woul
     assert sorted([await repo.payload(o["payload_sha256"]) for o in detail.outputs]) == [b"UNB'", b'{"n": 1}']
 
 
-async def test_several_documents_in_one_transaction_are_written_table_by_table(repo: MessageRepository) -> None:
-    statements: list[str] = []
-    event.listen(repo.db.write.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
-    first, second = _processed(order("PO-A"), key="PO-A"), _processed(order("PO-B"), key="PO-B")
-    await asyncio.gather(repo.save(first), repo.save(second))
-    assert not any(s.lstrip().upper().startswith("WITH") for s in statements)
-    assert {(await repo.get(m.id)).summary.business_key for m in (first, second)} == {"PO-A", "PO-B"}
-
-
 async def _record_after(repo: MessageRepository, delay_s: float, item: OutboxItem) -> None:
     await asyncio.sleep(delay_s)  # one after another, as the broker confirms them
     await repo.apply_outcome(AttemptOutcome(item, "delivered", "confirmed", "amqp://erp"))

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from b2b_gateway.pipeline.message import State, utcnow
 from b2b_gateway.store import outbox as ob
 from b2b_gateway.store.schema import counters, dedup, messages, outbox
+from b2b_gateway.store.unnest import Inserts
 
 __all__ = [
     "RESENDABLE",
@@ -99,8 +100,9 @@ Verdict = tuple[str, str, tuple[str, str, str]]
 """A key held by another message: (its id, its state, the key as stored: partner, kind, value[:200])."""
 
 
-def claim_keys(insert: Callable[[Any], Any]) -> Callable[[AsyncConnection, list[DedupClaim]], Any]:
+def claim_keys(insert: Inserts) -> Callable[[AsyncConnection, list[DedupClaim]], Any]:
     """The ``dedup`` handler: insert every key (first holder wins), then judge the keys held by others."""
+    keys_insert = insert.ignoring(dedup)
 
     async def handle(conn: AsyncConnection, claims: list[DedupClaim]) -> list[Verdict | None]:
         now = utcnow()
@@ -111,8 +113,8 @@ def claim_keys(insert: Callable[[Any], Any]) -> Callable[[AsyncConnection, list[
         ]
         if not rows:
             return [None] * len(claims)
-        taken = await conn.execute(insert(dedup).on_conflict_do_nothing().returning(dedup.c.key), rows)
-        if len(taken.all()) == len(rows):  # every key new (and none twice in the batch): all first holders
+        taken = await insert.rows(conn, keys_insert, rows, dedup.c.key)
+        if len(taken) == len(rows):  # every key new (and none twice in the batch): all first holders
             return [None] * len(claims)
         wanted = list({(r["partner"], r["kind"], r["key"]) for r in rows})
         found = await conn.execute(
@@ -153,7 +155,7 @@ def claim_keys(insert: Callable[[Any], Any]) -> Callable[[AsyncConnection, list[
     return handle
 
 
-def enqueue_handler(insert: Callable[[Any], Any]) -> Callable[[AsyncConnection, list[EnqueueQuery]], Any]:
+def enqueue_handler(insert: Inserts) -> Callable[[AsyncConnection, list[EnqueueQuery]], Any]:
     """The ``enqueue`` handler: insert the outbox rows, then say which entries of each message this
     process holds and whether all its documents are delivered.
 
@@ -166,6 +168,7 @@ def enqueue_handler(insert: Callable[[Any], Any]) -> Callable[[AsyncConnection, 
     """
 
     claim = claim_keys(insert)
+    enqueue = insert.ignoring(outbox)
 
     async def handle(conn: AsyncConnection, queries: list[EnqueueQuery]) -> list[EnqueueResult]:
         claiming = [q for q in queries if q.claims]
@@ -177,8 +180,7 @@ def enqueue_handler(insert: Callable[[Any], Any]) -> Callable[[AsyncConnection, 
         rows = [r for q in queries for r in q.rows]
         inserted: set[str] = set()
         if rows:
-            found = await conn.execute(insert(outbox).on_conflict_do_nothing().returning(outbox.c.id), rows)
-            inserted = {row[0] for row in found.all()}
+            inserted = {row[0] for row in await insert.rows(conn, enqueue, rows, outbox.c.id)}
         fresh = [bool(q.keys) and len(q.fresh) == len(q.keys) and q.keys <= inserted for q in queries]
         slow = await read_enqueued(conn, [q for q, f in zip(queries, fresh, strict=True) if not f])
         later = iter(slow)
@@ -222,7 +224,7 @@ async def read_enqueued(conn: AsyncConnection, queries: list[EnqueueQuery]) -> l
     return results
 
 
-def counter_handler(insert: Callable[[Any], Any]) -> Callable[[AsyncConnection, list[tuple[str, int]]], Any]:
+def counter_handler(insert: Inserts) -> Callable[[AsyncConnection, list[tuple[str, int]]], Any]:
     """The ``counter`` handler: advance each counter by the (key, count) asked and return the last value taken.
 
     A batch takes each counter once, by as many as it needs, and in key order: two gateways whose

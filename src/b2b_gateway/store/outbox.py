@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from b2b_gateway.pipeline.message import AuditEvent, State, utcnow
 from b2b_gateway.store.records import decompress, event_row
 from b2b_gateway.store.schema import audit_events, errors, messages, outbox, outputs, payloads
+from b2b_gateway.store.unnest import Inserts
 
 __all__ = [
     "AttemptOutcome",
@@ -197,8 +198,8 @@ _REVIVED = _settled(State.ROUTED, State.FAILED, last_error=None)
 """A dead-lettered document entry delivered after all, by an attempt that was in flight."""
 
 
-def outcome_handler(insert: Callable[[Any], Any]) -> Callable[[AsyncConnection, list[AttemptOutcome]], Any]:
-    """The group writer's ``outcome`` handler (``insert`` is the dialect's INSERT with ON CONFLICT)."""
+def outcome_handler(insert: Inserts) -> Callable[[AsyncConnection, list[AttemptOutcome]], Any]:
+    """The group writer's ``outcome`` handler (``insert``: the store's INSERT statements and rows)."""
 
     async def handle(conn: AsyncConnection, outcomes: list[AttemptOutcome]) -> list[None]:
         await apply_outcomes(conn, outcomes, insert)
@@ -241,7 +242,7 @@ def _attempt_event(outcome: AttemptOutcome, attempt: int, *, current: bool, late
     return event_row(item.message_id, f"deliver:{item.id}", attempt, event)
 
 
-async def apply_outcome(conn: AsyncConnection, outcome: AttemptOutcome, insert: Callable[[Any], Any]) -> None:
+async def apply_outcome(conn: AsyncConnection, outcome: AttemptOutcome, insert: Inserts) -> None:
     """Write one attempt's outcome: the entry, an audit event, and the message's state when it settles.
 
     An attempt that is no longer the entry's current one (another was recorded since this one was
@@ -279,7 +280,7 @@ async def apply_outcome(conn: AsyncConnection, outcome: AttemptOutcome, insert: 
             )
         await conn.execute(update(outbox).where(outbox.c.id == item.id).values(**values))
     event = _attempt_event(outcome, attempt, current=current, late=late)
-    await conn.execute(insert(audit_events).on_conflict_do_nothing(), [event])
+    await insert.rows(conn, insert.ignoring(audit_events), [event])
     if current and outcome.verdict == "delivered":
         settle = _REVIVED if late and item.kind == "document" else _SETTLED
         await conn.execute(settle, [{"b_mid": item.message_id, "b_now": now}])
@@ -287,7 +288,7 @@ async def apply_outcome(conn: AsyncConnection, outcome: AttemptOutcome, insert: 
         await _dead_letter(conn, outcome, attempt, now)
 
 
-async def apply_outcomes(conn: AsyncConnection, outcomes: list[AttemptOutcome], insert: Callable[[Any], Any]) -> None:
+async def apply_outcomes(conn: AsyncConnection, outcomes: list[AttemptOutcome], insert: Inserts) -> None:
     """Write many attempts' outcomes: pending entries delivered in one statement per endpoint, the rest one by one."""
     now = utcnow()
     by_endpoint: dict[str, list[AttemptOutcome]] = {}
@@ -305,7 +306,7 @@ async def apply_outcomes(conn: AsyncConnection, outcomes: list[AttemptOutcome], 
                 events.append(_attempt_event(o, attempt, current=True))
                 written.add(id(o))
     if events:
-        await conn.execute(insert(audit_events).on_conflict_do_nothing(), events)
+        await insert.rows(conn, insert.ignoring(audit_events), events)
         settled = dict.fromkeys(e["message_id"] for e in events)
         await conn.execute(_SETTLED, [{"b_mid": mid, "b_now": now} for mid in settled])
     for outcome in outcomes:

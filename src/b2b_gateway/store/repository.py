@@ -58,6 +58,7 @@ from b2b_gateway.store.records import (
 )
 from b2b_gateway.store.retention import ROOTS_PER_PASS, Cursor, PurgeReport, purge_pass, sweep_payloads
 from b2b_gateway.store.schema import audit_events, errors, messages, outbox, outputs, payloads, signatures
+from b2b_gateway.store.unnest import Inserts
 from b2b_gateway.store.writer import GroupWriter, Write
 
 __all__ = ["RESENDABLE", "STALLED", "EnqueueResult", "MessageRepository"]
@@ -101,16 +102,17 @@ class MessageRepository:
         its last value when reserved)."""
         self._sizes: dict[str, int] = {}
         """Counter key -> the size of its next block (``counter_block``, doubled each time demand outran it)."""
+        inserts = Inserts(db)
         self.writer = GroupWriter(
             db,
             max_batch=max_batch,
             workers=1 if db.is_sqlite else writers,
             combine=not db.is_sqlite,
             handlers={
-                "dedup": claim_keys(db.insert),
-                "enqueue": enqueue_handler(db.insert),
-                "counter": counter_handler(db.insert),
-                "outcome": ob.outcome_handler(db.insert),
+                "dedup": claim_keys(inserts),
+                "enqueue": enqueue_handler(inserts),
+                "counter": counter_handler(inserts),
+                "outcome": ob.outcome_handler(inserts),
             },
         )
         self._saved: OrderedDict[str, SaveState] = OrderedDict()

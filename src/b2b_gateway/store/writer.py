@@ -3,11 +3,12 @@
 A caller submits a *job*: rows to write (each with the statement they go through, under a key), and
 optionally a follow-up of some *kind* that needs the connection (a duplicate claim, an outbox read,
 a counter). A writer task takes whatever jobs are waiting (up to ``max_batch``) and, in one
-transaction: runs each statement once for all the batch's rows (``executemany``), then each kind's
-batch handler once for all its jobs, then commits. The caller's ``await`` returns after the commit,
-so "acknowledge after the store commit" holds per message, while a commit and its round trips are
-shared by the whole batch (with SQLite under aiosqlite every statement costs a trip through the
-event loop: batching them is what makes the store fast).
+transaction: writes all the batch's rows (on PostgreSQL in one statement, see
+:mod:`b2b_gateway.store.unnest`; elsewhere each statement once for all its rows, ``executemany``),
+runs each kind's batch handler once for all its jobs, and commits. The caller's ``await`` returns
+after the commit, so "acknowledge after the store commit" holds per message, while a commit and its
+round trips are shared by the whole batch (with SQLite under aiosqlite every statement costs a trip
+through the event loop: batching them is what makes the store fast).
 
 When a batch fails because of one job, each job is retried in its own transaction, so one bad save
 never fails its neighbours. When the database is unavailable, every waiting caller gets
@@ -22,12 +23,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Insert, bindparam, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from b2b_gateway.errors import GatewayError, StoreUnavailableError
 from b2b_gateway.observability.logging import get_logger
 from b2b_gateway.store.engine import Database
+from b2b_gateway.store.unnest import UnnestInserts
 
 __all__ = ["BatchHandler", "GroupWriter", "Write"]
 
@@ -52,12 +53,6 @@ async def _calls(conn: AsyncConnection, functions: list[Any]) -> list[Any]:
     return [await fn(conn) for fn in functions]
 
 
-_MAX_PARAMS = 30_000
-"""Bind parameters one combined statement may carry (PostgreSQL's protocol allows 32,767)."""
-_SHAPES = 64
-"""Combined statements kept (one per shape of job)."""
-
-
 class GroupWriter:
     """Runs write jobs in shared transactions, ``workers`` transactions at a time."""
 
@@ -70,11 +65,11 @@ class GroupWriter:
         handlers: dict[str, BatchHandler] | None = None,
         combine: bool = False,
     ) -> None:
-        """``combine``: a transaction of one job writes all its tables in one statement (PostgreSQL: one
-        round trip instead of one per table); a batch of several jobs runs one statement per table."""
+        """``combine`` (PostgreSQL): a batch writes the rows of all its jobs and tables in one statement
+        (:mod:`b2b_gateway.store.unnest`), one round trip instead of one per table."""
         self.db = db
         self.combine = combine
-        self._shapes: dict[tuple[Any, ...], Any] = {}
+        self._unnest = UnnestInserts(db.write.dialect)
         self.max_batch = max(1, max_batch)
         self.workers = max(1, workers)
         self.handlers: dict[str, BatchHandler] = {"call": _calls, **(handlers or {})}
@@ -124,10 +119,9 @@ class GroupWriter:
             for key, statement, rows in job.writes:
                 if rows:
                     grouped.setdefault(key, (statement, []))[1].extend(rows)
-        combined = self._combined(grouped) if len(batch) == 1 and len(grouped) > 1 else None
-        if combined is not None:
-            statement, params = combined
-            await conn.execute(statement, params)  # one round trip for every table of the job
+        planned = self._unnest.plan(grouped) if self.combine else None
+        if planned is not None:
+            await conn.exec_driver_sql(*planned)  # one round trip for every row of every table of the batch
         else:
             for statement, rows in grouped.values():
                 await conn.execute(statement, rows)
@@ -141,45 +135,6 @@ class GroupWriter:
             for i, out in zip(indexes, outs, strict=True):
                 results[i] = out
         return results
-
-    def _combined(self, grouped: dict[str, tuple[Any, list[dict[str, Any]]]]) -> tuple[Any, dict[str, Any]] | None:
-        """One statement that writes every group's rows, and its parameters; ``None`` when the writer does
-        not combine (SQLite), a statement is not an ``INSERT``, the rows of a group differ in their
-        columns, or there are more than :data:`_MAX_PARAMS` values.
-
-        Each ``INSERT`` (with its ``ON CONFLICT`` clause) becomes a data-modifying CTE inserting from a
-        ``SELECT`` of its rows' parameters: PostgreSQL runs them all, once, in one round trip. The
-        statement is built once per shape (tables, row counts, columns) and kept: SQLAlchemy compiles it
-        once (a multi-row ``VALUES`` would be compiled again every time) and the driver prepares it once.
-        """
-        if not self.combine:
-            return None
-        shape = []
-        for key, (statement, rows) in grouped.items():
-            columns = tuple(rows[0])
-            if not isinstance(statement, Insert) or any(tuple(r) != columns for r in rows):
-                return None
-            shape.append((key, len(rows), columns))
-        if sum(n * len(columns) for _, n, columns in shape) > _MAX_PARAMS:
-            return None
-        shape_key = tuple(shape)
-        statement = self._shapes.get(shape_key)
-        if statement is None:
-            ctes = []
-            for i, ((_, n, columns), (insert, _rows)) in enumerate(zip(shape, grouped.values(), strict=True)):
-                rows_in = [select(*(bindparam(f"w{i}_{j}_{c}", type_=insert.table.c[c].type) for c in columns))
-                           for j in range(n)]  # fmt: skip
-                ctes.append(insert.from_select(columns, union_all(*rows_in) if n > 1 else rows_in[0]).cte(f"w{i}"))
-            statement = self._shapes[shape_key] = select(literal(1)).add_cte(*ctes)
-            while len(self._shapes) > _SHAPES:
-                self._shapes.pop(next(iter(self._shapes)))
-        params = {
-            f"w{i}_{j}_{c}": value
-            for i, (_, rows) in enumerate(grouped.values())
-            for j, row in enumerate(rows)
-            for c, value in row.items()
-        }
-        return statement, params
 
     async def _commit(self, batch: list[_Job]) -> None:
         try:
