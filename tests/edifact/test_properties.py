@@ -8,7 +8,13 @@ from hypothesis import strategies as st
 from b2b_gateway.formats.edifact.model import Delimiters, Segment
 from b2b_gateway.formats.edifact.reader import read
 from b2b_gateway.formats.edifact.tokenizer import tokenize
-from b2b_gateway.formats.edifact.writer import escape, message_segments, write_interchange, write_segments
+from b2b_gateway.formats.edifact.writer import (
+    escape,
+    message_segments,
+    render_segment,
+    write_interchange,
+    write_segments,
+)
 
 _SPECIAL_POOL = ":+.?'*|^!~#"
 values = st.text(alphabet=st.characters(codec="latin-1", exclude_categories=("Cc",)), max_size=12)
@@ -70,3 +76,45 @@ def test_written_interchanges_read_back_with_counts_and_offsets(items: list[tupl
     assert [s.trimmed() for s in msg.body] == [s.trimmed() for s in body]
     for seg in msg.segments:
         assert data[seg.offset : seg.offset + 3].decode("latin-1") == seg.tag
+
+
+def _reference_render(seg: Segment, d: Delimiters) -> str:
+    """The writer's rendering spelled out character by character (the oracle of the compiled one)."""
+
+    def esc(value: str) -> str:
+        return "".join(d.release + c if c in d.specials else c for c in value)
+
+    def trim(items: list[str]) -> list[str]:
+        while items and items[-1] == "":
+            items = items[:-1]
+        return items
+
+    elements = []
+    for index, comps in enumerate(seg.elements):
+        occurrences = (seg.repetitions or {}).get(index) if d.repetition.strip() else None
+        parts = [d.component.join(esc(c) for c in trim(list(o))) for o in (occurrences or [comps])]
+        elements.append(d.repetition.join(trim(parts)) if occurrences else parts[0])
+    body = d.element.join(trim(elements))
+    return f"{seg.tag}{d.element}{body}{d.terminator}" if body else f"{seg.tag}{d.terminator}"
+
+
+@st.composite
+def any_delimiters(draw: st.DrawFn) -> Delimiters:
+    """Service characters from regular-expression metacharacters and the backslash too; repetition optional."""
+    comp, elem, rel, term, rep = draw(st.permutations(list(":+?'*\\^]-[.|$")))[:5]
+    return Delimiters(comp, elem, ".", rel, draw(st.sampled_from([rep, " "])), term, explicit=True)
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(st.tuples(tags, elements, st.dictionaries(st.integers(0, 5), st.lists(components, max_size=3)))),
+    any_delimiters(),
+)
+def test_rendering_is_the_reference_rendering(
+    items: list[tuple[str, list[list[str]], dict[int, list[list[str]]]]], d: Delimiters
+) -> None:
+    segments = [Segment(tag, els, repetitions=reps or None) for tag, els, reps in items]
+    assert write_segments(segments, d) == "".join(_reference_render(s, d) for s in segments)
+    for seg in segments:
+        assert render_segment(seg, d) == _reference_render(seg, d)
+    assert escape("a\\b+c?", Delimiters(release="\\")) == "a\\\\b\\+c?"

@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Iterable, Mapping, MutableMapping
+from contextlib import AbstractContextManager
+from contextvars import ContextVar, Token
 from typing import Any, TextIO
 
 import structlog
@@ -91,18 +91,32 @@ def get_logger(name: str | None = None) -> Any:
     return structlog.get_logger(name) if name else structlog.get_logger()
 
 
-@contextmanager
-def message_context(**fields: str | None) -> Iterator[None]:
+class _Bound:
+    """A :func:`message_context` block (a class, not a generator: it is entered for every stage of every
+    message, and costs half as much)."""
+
+    __slots__ = ("fields", "token")
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        self.fields = fields
+        self.token: Token[Mapping[str, str] | None] | None = None
+
+    def __enter__(self) -> None:
+        outer = _MESSAGE.get()
+        self.token = _MESSAGE.set({**outer, **self.fields} if outer else self.fields)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.token is not None:
+            _MESSAGE.reset(self.token)
+            self.token = None
+
+
+def message_context(**fields: str | None) -> AbstractContextManager[None]:
     """Bind per-message fields (``message_id``, ``correlation_id``, ``partner``, ``stage``) for a block.
 
     Blocks nest: an inner block's fields are added to (or replace) the outer block's, until it ends.
     """
-    outer = _MESSAGE.get() or {}
-    token = _MESSAGE.set({**outer, **{k: v for k, v in fields.items() if v is not None}})
-    try:
-        yield
-    finally:
-        _MESSAGE.reset(token)
+    return _Bound({k: v for k, v in fields.items() if v is not None})
 
 
 def _merge_message_context(_logger: Any, _name: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:

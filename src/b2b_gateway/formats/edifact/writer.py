@@ -26,6 +26,9 @@ one segment (FTX C108 holds five of 70), then several segments.
 
 from __future__ import annotations
 
+import functools
+import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from b2b_gateway.errors import CharacterSetError, DocumentRejected, GatewayError
@@ -35,12 +38,22 @@ from b2b_gateway.formats.edifact.model import DEFAULT_DELIMITERS, Delimiters, Se
 __all__ = ["escape", "message_segments", "render_segment", "split_text", "write_interchange", "write_segments"]
 
 
+@functools.lru_cache(maxsize=32)
+def _escaper(d: Delimiters) -> Callable[[str], str]:
+    """``escape`` for ``d``: a search for any service character, and the release put before each one found."""
+    pattern = re.compile(f"[{re.escape(d.specials)}]")
+    search, sub = pattern.search, pattern.sub
+    released = d.release.replace("\\", "\\\\") + r"\g<0>"
+
+    def escape_value(value: str) -> str:
+        return value if search(value) is None else sub(released, value)
+
+    return escape_value
+
+
 def escape(value: str, d: Delimiters = DEFAULT_DELIMITERS) -> str:
     """``value`` with the release character before each service character."""
-    specials = d.specials
-    if not any(c in value for c in specials):
-        return value
-    return "".join(d.release + c if c in specials else c for c in value)
+    return _escaper(d)(value)
 
 
 def _trim(items: list[str]) -> list[str]:
@@ -50,19 +63,34 @@ def _trim(items: list[str]) -> list[str]:
     return items[:end]
 
 
+def _render(seg: Segment, d: Delimiters, esc: Callable[[str], str]) -> str:
+    component = d.component
+    reps = seg.repetitions if d.repetition.strip() else None
+    elements: list[str] = []
+    for index, comps in enumerate(seg.elements):
+        occurrences = reps.get(index) if reps else None
+        if occurrences:
+            parts = [component.join([esc(c) for c in _trim(occ)]) for occ in occurrences]
+            elements.append(d.repetition.join(_trim(parts)))
+            continue
+        end = len(comps)
+        while end and not comps[end - 1]:
+            end -= 1
+        if end == 1:
+            elements.append(esc(comps[0]))
+        else:
+            elements.append(component.join([esc(c) for c in comps[:end]]) if end else "")
+    end = len(elements)
+    while end and not elements[end - 1]:
+        end -= 1
+    if not end:
+        return f"{seg.tag}{d.terminator}"
+    return f"{seg.tag}{d.element}{d.element.join(elements[:end])}{d.terminator}"
+
+
 def render_segment(seg: Segment, d: Delimiters = DEFAULT_DELIMITERS) -> str:
     """One segment as text, terminator included (trailing empty constituents left out)."""
-    elements: list[str] = []
-    reps = seg.repetitions or {}
-    for index, comps in enumerate(seg.elements):
-        occurrences = reps.get(index) if d.repetition.strip() else None
-        parts = [
-            d.component.join(escape(c, d) for c in _trim(list(occ)))
-            for occ in (occurrences if occurrences else [comps])
-        ]
-        elements.append(d.repetition.join(_trim(parts)) if occurrences else parts[0])
-    body = d.element.join(_trim(elements))
-    return f"{seg.tag}{d.element}{body}{d.terminator}" if body else f"{seg.tag}{d.terminator}"
+    return _render(seg, d, _escaper(d))
 
 
 def message_segments(
@@ -94,7 +122,8 @@ def split_text(text: str, width: int, per_segment: int) -> list[list[str]]:
 def write_segments(segments: list[Segment], d: Delimiters = DEFAULT_DELIMITERS, *, newline: bool = False) -> str:
     """Segments as text, one after the other (a line break after each when ``newline``)."""
     sep = "\n" if newline else ""
-    return sep.join(render_segment(s, d) for s in segments) + sep
+    esc = _escaper(d)
+    return sep.join([_render(s, d, esc) for s in segments]) + sep
 
 
 def write_interchange(
