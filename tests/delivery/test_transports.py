@@ -195,3 +195,29 @@ async def test_amqp_publishing_to_a_missing_exchange_fails_without_harm(vhost: s
         await t.publish(TOPO.exchange_erp, Envelope(b"still fine", "m2", "order.ACME"))  # the channel survived
     finally:
         await t.close()
+
+
+async def test_the_embedded_queue_stops_consuming_when_a_message_arrives_as_it_stops(tmp_path: Path) -> None:
+    """A publish waking the consumer loop in the very tick it is cancelled must not keep the loop running
+    (``asyncio.wait_for`` on Python 3.11 swallowed such a cancellation: ``stop_consuming`` never returned)."""
+    repo = await MessageRepository.open(settings_for(tmp_path))
+    try:
+        for round_ in range(40):
+            t = EmbeddedTransport(SqlQueue(repo.db, repo.writer), TOPO, poll_s=5.0)
+
+            async def ignore(delivery: Delivery) -> None:
+                async with delivery.process():
+                    return None
+
+            await t.consume("b2b.erp", ignore, prefetch=1)
+            for _ in range(30):  # the loop's first claim (through the store) done: it waits for a wake-up
+                await asyncio.sleep(0.002)
+            t._wake["b2b.erp"].set()
+            for _ in range(round_ % 4):
+                await asyncio.sleep(0)
+            stopping = asyncio.create_task(t.stop_consuming())
+            done, _ = await asyncio.wait([stopping], timeout=5)
+            assert done, f"stop_consuming did not return (round {round_})"
+            await t.close()
+    finally:
+        await repo.close()

@@ -168,8 +168,11 @@ class EmbeddedTransport:
                 self._inflight[row.id] = task
             if rows and len(rows) >= free:
                 continue
+            # asyncio.timeout, not wait_for: on Python 3.11, wait_for swallows a cancellation that comes as
+            # the event is set (a publish at the moment of stop_consuming), and this loop would never end
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), timeout=backoff)
+                async with asyncio.timeout(backoff):
+                    await wake.wait()
 
     async def _run(
         self, handler: Handler, delivery: EmbeddedDelivery, active: dict[int, asyncio.Task[None]], wake: asyncio.Event
