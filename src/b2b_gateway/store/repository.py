@@ -129,8 +129,7 @@ class MessageRepository:
         changes["canonical_sha256"] = func.coalesce(ins.excluded.canonical_sha256, messages.c.canonical_sha256)
         self._upsert = ins.on_conflict_do_update(index_elements=["id"], set_=changes)
         self._insert = {
-            t.name: db.insert(t).on_conflict_do_nothing()
-            for t in (payloads, audit_events, errors, signatures, outputs, outbox)
+            t.name: inserts.ignoring(t) for t in (payloads, audit_events, errors, signatures, outputs, outbox)
         }
 
     @classmethod
