@@ -108,6 +108,7 @@ class MessageRepository:
             max_batch=max_batch,
             workers=1 if db.is_sqlite else writers,
             combine=not db.is_sqlite,
+            unnest=inserts.unnest,
             handlers={
                 "dedup": claim_keys(inserts),
                 "enqueue": enqueue_handler(inserts),

@@ -64,12 +64,14 @@ class GroupWriter:
         workers: int = 1,
         handlers: dict[str, BatchHandler] | None = None,
         combine: bool = False,
+        unnest: UnnestInserts | None = None,
     ) -> None:
         """``combine`` (PostgreSQL): a batch writes the rows of all its jobs and tables in one statement
-        (:mod:`b2b_gateway.store.unnest`), one round trip instead of one per table."""
+        (:mod:`b2b_gateway.store.unnest`, through ``unnest`` when the caller shares one), one round trip
+        instead of one per table."""
         self.db = db
         self.combine = combine
-        self._unnest = UnnestInserts(db.write.dialect)
+        self._unnest = unnest if unnest is not None else UnnestInserts(db.write.dialect)
         self.max_batch = max(1, max_batch)
         self.workers = max(1, workers)
         self.handlers: dict[str, BatchHandler] = {"call": _calls, **(handlers or {})}
