@@ -25,7 +25,7 @@ from b2b_gateway.errors import (
     ValueTooShortError,
 )
 from b2b_gateway.formats.edifact.directory import Directory, Representation, SegmentDef
-from b2b_gateway.formats.edifact.model import Segment
+from b2b_gateway.formats.edifact.model import ReadSegment, Segment
 
 __all__ = ["ElementLimits", "check_segment", "check_value"]
 
@@ -217,8 +217,13 @@ _Comp = tuple[int, str, bool, Representation, "frozenset[str] | None"]
 _Elem = tuple[int, bool, "Representation | None", "tuple[_Comp, ...]", "frozenset[str] | None"]
 
 
-def _plan(sdef: SegmentDef, directory: Directory) -> tuple[_Elem, ...]:
-    """The checks of ``sdef`` flattened for :func:`_clean` (cached on the directory)."""
+_MEMO_SIZE = 2048
+"""Clean segment texts remembered per segment definition, at most (the set starts again when full)."""
+
+
+def _plan(sdef: SegmentDef, directory: Directory) -> tuple[tuple[_Elem, ...], set[str]]:
+    """The checks of ``sdef`` flattened for :func:`_clean`, and the texts of read segments found clean
+    (both cached on the directory)."""
     found = directory.plans.get(sdef.tag)
     if found is None or found[0] is not sdef:
         elements: list[_Elem] = []
@@ -228,8 +233,33 @@ def _plan(sdef: SegmentDef, directory: Directory) -> tuple[_Elem, ...]:
             )
             codes = None if edef.is_composite else directory.code_list(edef.id)
             elements.append((edef.position, edef.mandatory, edef.representation, comps, codes))
-        found = directory.plans[sdef.tag] = (sdef, tuple(elements))
-    return found[1]
+        found = directory.plans[sdef.tag] = (sdef, tuple(elements), set())
+    return found[1], found[2]
+
+
+def _clean_memo(seg: Segment, sdef: SegmentDef, directory: Directory) -> bool:
+    """:func:`_clean`, remembered for segments read with the usual separators.
+
+    Partners send the same segments over and over (their parties, currencies, terms, the same
+    products), and the elements of a read segment follow from its text and the source's separators
+    alone (:class:`~b2b_gateway.formats.edifact.model.ReadSegment`): a text found clean once is clean
+    again. Only clean texts are remembered; a finding is always worked out in full.
+    """
+    plan, known = _plan(sdef, directory)
+    if type(seg) is not ReadSegment:
+        return _clean(seg, plan)
+    src = seg._src
+    if src.element != "+" or src.component != ":":
+        return _clean(seg, plan)
+    text = seg._body
+    if text in known:
+        return True
+    if not _clean(seg, plan):
+        return False
+    if len(known) >= _MEMO_SIZE:
+        known.clear()
+    known.add(text)
+    return True
 
 
 def _fine(value: str, rep: Representation, codes: frozenset[str] | None) -> bool:
@@ -290,6 +320,6 @@ def check_segment(
             messages, whose subsets add their own codes such as ``50E``); a warning too when
             ``structure`` is.
     """
-    if not limits and _clean(seg, _plan(sdef, directory)):
+    if not limits and _clean_memo(seg, sdef, directory):
         return []
     return _SegmentCheck(seg, sdef, directory, structure, limits or {}, codes).run()

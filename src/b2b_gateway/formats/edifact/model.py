@@ -262,7 +262,11 @@ def number_positions(segments: list[Segment]) -> None:
 
 class ReadSegment(Segment):
     """A segment as the reader makes it (internal): ``text`` is the whole segment (a three-character tag,
-    the data separator, elements without release or repetition characters), split on first access."""
+    the data separator, elements without release or repetition characters), split on first access.
+
+    Its elements are a function of ``text`` and the source's two separators alone, so a check of the
+    elements may be remembered by text (``elements.check_segment`` does).
+    """
 
     __slots__ = ()
 
@@ -272,6 +276,13 @@ class ReadSegment(Segment):
         self._src = src
         self.offset = offset
         self.number = number
+
+
+class CarefulSegment(ReadSegment):
+    """A read segment whose elements were split the careful way (release characters, repetitions, odd
+    tags): its text alone does not give its elements."""
+
+    __slots__ = ()
 
 
 class Source:

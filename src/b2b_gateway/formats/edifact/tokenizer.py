@@ -22,7 +22,7 @@ from itertools import accumulate, compress, count, repeat
 from operator import add, contains, itemgetter, ne, sub
 
 from b2b_gateway.errors import EdifactSyntaxError, GatewayError, Location
-from b2b_gateway.formats.edifact.model import Delimiters, ReadSegment, Segment, Source
+from b2b_gateway.formats.edifact.model import CarefulSegment, Delimiters, ReadSegment, Segment, Source
 
 __all__ = ["WHITESPACE", "Scan", "segment_end", "tokenize"]
 
@@ -326,7 +326,7 @@ def _segment(
         tag_end = 3 if _TAG.match(s[:3]) and s[3:4] == rel else tag_end
         head = s if tag_end < 0 else s[:tag_end]
     tag = head.split(comp, 1)[0] if comp in head else head
-    seg = ReadSegment(tag, s, src, offset, number)
+    seg = CarefulSegment(tag, s, src, offset, number)
     if tag_end < 0:
         seg.elements = []
         return seg
