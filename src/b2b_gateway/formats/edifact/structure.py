@@ -7,6 +7,10 @@ position whose maximum is reached is looked for further on and further out (``NA
 ``SG2`` opens a new ``SG2``) before it counts as too many repetitions. Mandatory segments and groups
 skipped on the way, or left out when a group closes, are reported missing; a segment that fits
 nowhere is reported unexpected and kept in the tree where it was met.
+
+The walk depends on the segments' tags alone. A sequence of tags walked without a finding is
+remembered on the message definition with the steps the walk took, and the next message of the same
+shape has its tree built from those steps, without the walk (``MessageDef.shapes``, 256 shapes).
 """
 
 from __future__ import annotations
@@ -34,12 +38,20 @@ def _describe(child: SegmentRef | GroupDef) -> str:
     return f"group {child.name} (starting with {child.trigger})"
 
 
+_Step = tuple[int, "str | None"]
+"""What placing one segment did: how many open groups it closed, and the group it opened (or ``None``)."""
+
+_SHAPES = 256
+"""Shapes (tag sequences) remembered per message definition, at most (they start again when full)."""
+
+
 class _Walk:
     def __init__(self, mdef: MessageDef, severity: Severity):
         self.root = Group(mdef.type)
         self.stack = [_Frame(mdef.root, self.root, -1, [0] * len(mdef.root.children))]
         self.severity: Severity = severity
         self.errors: list[GatewayError] = []
+        self.steps: list[_Step] = []
 
     def add(self, error: GatewayError) -> None:
         error.severity = self.severity
@@ -73,6 +85,7 @@ class _Walk:
         frame.node.children.append(seg)
 
     def enter(self, depth: int, j: int, seg: Segment, too_many: bool) -> None:
+        closed = len(self.stack) - depth - 1
         while len(self.stack) > depth + 1:
             self.close(self.stack.pop(), seg)
         frame = self.stack[depth]
@@ -92,7 +105,9 @@ class _Walk:
             )
         if isinstance(child, SegmentRef):
             frame.node.children.append(seg)
+            self.steps.append((closed, None))
             return
+        self.steps.append((closed, child.name))
         group = Group(child.name, [seg])
         frame.node.children.append(group)
         counts = [0] * len(child.children)
@@ -134,9 +149,38 @@ def build_tree(
         mdef: the message definition.
         severity: of the findings (``warning`` when the directory is a substitute).
     """
+    shape = tuple([s.tag for s in segments])
+    steps = mdef.shapes.get(shape)
+    if steps is not None:
+        return _replay(segments, steps, mdef.type), []
     walk = _Walk(mdef, severity)
     for seg in segments:
         walk.place(seg)
     end = segments[-1].location() if segments else Location()
     walk.finish(end)
+    if not walk.errors:
+        if len(mdef.shapes) >= _SHAPES:
+            mdef.shapes.clear()
+        mdef.shapes[shape] = tuple(walk.steps)
     return walk.root, walk.errors
+
+
+def _replay(segments: list[Segment], steps: tuple[_Step, ...], name: str) -> Group:
+    """The tree a walk without findings built for the same tags: the walk depends on the tags alone.
+
+    Partners send the same shapes of message over and over (an order of ten lines is the same
+    sequence of tags as the next one), so a shape is walked once and its tree built again from the
+    steps that walk took.
+    """
+    root = Group(name)
+    stack = [root]
+    for seg, (closed, group) in zip(segments, steps, strict=True):
+        if closed:
+            del stack[-closed:]
+        if group is None:
+            stack[-1].children.append(seg)
+        else:
+            node = Group(group, [seg])
+            stack[-1].children.append(node)
+            stack.append(node)
+    return root
