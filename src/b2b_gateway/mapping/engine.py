@@ -1,7 +1,9 @@
 """The mapping engine: runs a compiled mapping inbound (partner tree -> canonical data) or outbound.
 
 Inbound, the engine walks the mapping like the canonical document it produces: groups select scopes
-and loops in the partner tree, values read paths and transform them. Outbound, it walks the canonical
+and loops in the partner tree, values read paths and transform them. Each node of the mapping is made
+into a function once (:func:`map_inbound`), so what a rule asks for is looked at when the function is
+made, not for every document. Outbound, it walks the canonical
 document with the same rules and writes each value where its path says, creating scopes and
 qualifiers. Every problem is collected (not only the first) as a ``MappingError`` whose location has
 both the mapping rule (``Location.mapping``) and the place in the partner document.
@@ -10,13 +12,14 @@ both the mapping rule (``Location.mapping``) and the place in the partner docume
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Any
 
 from b2b_gateway.errors import GatewayError, Location, MappingConfigError, MappingError
-from b2b_gateway.mapping.paths.base import Hit
+from b2b_gateway.mapping.paths.base import Hit, Syntax
 from b2b_gateway.mapping.plan import CompiledMapping, PCondition, PGroup, PList, PNode, PValue
 from b2b_gateway.mapping.transforms import (
     FunctionContext,
@@ -147,12 +150,16 @@ def _read_in(run: MappingRun, rule: PValue, context: Any) -> tuple[Any, Hit | No
     return text, hits[0]
 
 
-def _value_in(run: MappingRun, rule: PValue, context: Any, pointer: str) -> Any:
+_Read = Callable[[MappingRun, PValue, Any], tuple[Any, "Hit | None"]]
+"""How a value rule reads its text in a context: :func:`_read_in`, or the first hit of a made function."""
+
+
+def _value_in(run: MappingRun, rule: PValue, context: Any, pointer: str, read: _Read = _read_in) -> Any:
     if rule.plain:  # most rules: what is read is the value
-        read, hit = _read_in(run, rule, context)
-        if read is not None and hit is not None:
+        text, hit = read(run, rule, context)
+        if text is not None and hit is not None:
             run.sources[pointer] = hit
-            return read
+            return text
     if rule.direction == "outbound":
         return None
     if rule.when is not None and not condition_holds(run, rule.when, context, inbound=True):
@@ -162,7 +169,7 @@ def _value_in(run: MappingRun, rule: PValue, context: Any, pointer: str) -> Any:
     if rule.const is not None:
         value, where = rule.const, Hit(None, locate=partial(run.syntax.locate, context))
     else:
-        value, where_found = _read_in(run, rule, context)
+        value, where_found = read(run, rule, context)
         where = where_found if where_found is not None else Hit(None, locate=partial(run.syntax.locate, context))
         if value is None:
             if rule.default is not None:
@@ -178,8 +185,8 @@ def _value_in(run: MappingRun, rule: PValue, context: Any, pointer: str) -> Any:
     try:
         if rule.date is not None and value is not None:
             fmt: str = rule.date.format
-            if rule.format_at is not None:
-                holder = run.syntax.values(context, rule.paths[0])[0].holder if rule.paths else context
+            if rule.format_at is not None:  # the qualifier beside the date (DTM 2379), in the segment read
+                holder = where.holder if isinstance(where, Hit) and where.holder is not None else context
                 fmt = (run.syntax.read(holder, rule.format_at) or fmt) if holder is not None else fmt
             if rule.date.pattern:
                 value = date_pattern_in(str(value), rule.date.pattern, rule.date.part)
@@ -216,59 +223,182 @@ def _fn_context(run: MappingRun, rule: PValue, context: Any, direction: str) -> 
     return FunctionContext(direction, rule.field, read, rule.at)
 
 
-def _group_object(run: MappingRun, group: PGroup, context: Any, pointer: str) -> dict[str, Any] | None:
-    out: dict[str, Any] = {}
-    found = False
-    for key, child in group.fields:
-        value = _node_in(run, child, context, f"{pointer}/{key}")
-        if value not in _EMPTY and not key.startswith("_"):
-            out[key] = value
-            found = found or not (isinstance(child, PValue) and child.const is not None)
-    return out if found else None
+Reader = Callable[[MappingRun, Any, str], Any]
+"""A mapping node made a function: (run, context node, canonical JSON pointer) -> the canonical value."""
 
 
-def _node_in(run: MappingRun, node: PNode, context: Any, pointer: str) -> Any:
-    if isinstance(node, PValue):
-        return _value_in(run, node, context, pointer)
-    if isinstance(node, PList):
-        items: list[Any] = []
-        for item in node.items:
-            value = _node_in(run, item, context, f"{pointer}/{len(items)}")
-            if isinstance(item, PGroup) and item.each is not None and isinstance(value, list):
-                items.extend(value)
-            elif value not in _EMPTY:
-                items.append(value)
-        return items
-    if node.direction == "outbound":
-        return None
-    if node.when is not None and not condition_holds(run, node.when, context, inbound=True):
-        return None
-    if node.each is not None:
-        result: list[Any] = []
-        for scope in run.syntax.nodes(context, node.each):
-            slot = f"{pointer}/{len(result)}"
-            value = _node_in(run, node.value, scope, slot) if node.value else _group_object(run, node, scope, slot)
-            if value not in _EMPTY:
-                result.append(value)
-        if not result and node.required:
-            found_at = run.syntax.locate(context)
-            run.error(f"required {_dotted(pointer)}: nothing at {node.scope_text}", node, found_at, pointer=pointer)
-        return result
-    if node.scope is not None:
-        found = run.syntax.nodes(context, node.scope)
-        if not found:
-            if node.required:
-                message = f"required {_dotted(pointer)} is missing: nothing at {node.scope_text}"
-                run.error(message, node, run.syntax.locate(context), pointer=pointer)
+def _nothing(run: MappingRun, context: Any, pointer: str) -> Any:
+    return None
+
+
+def _first(syntax: Syntax, path: Any) -> Callable[[Any], Hit | None]:
+    """The first value ``path`` designates below a node, as a function (the syntax's own, when it has one)."""
+    make = getattr(syntax, "first", None)
+    if make is not None:
+        found: Callable[[Any], Hit | None] = make(path)
+        return found
+
+    def first(context: Any) -> Hit | None:
+        hits = syntax.values(context, path)
+        return hits[0] if hits else None
+
+    return first
+
+
+def _value_reader(rule: PValue, syntax: Syntax) -> Reader:
+    converts = (rule.date, rule.decimal, rule.table, rule.factor, rule.fn_in, rule.when)
+    if rule.direction == "outbound":
+        return _nothing
+    if rule.const is not None and rule.type == "string" and all(c is None for c in converts):
+        const = rule.const
+        return lambda run, context, pointer: const
+    if len(rule.paths) != 1 or rule.all:
+        return partial(_general_value, rule, _read_in)
+    first = _first(syntax, rule.paths[0])
+    if not rule.plain:
+
+        def read_first(run: MappingRun, rule: PValue, context: Any) -> tuple[Any, Hit | None]:
+            hit = first(context)
+            return (hit.value, hit) if hit is not None else (None, None)
+
+        return partial(_general_value, rule, read_first)
+    default, required = rule.default, rule.required
+
+    def plain(run: MappingRun, context: Any, pointer: str) -> Any:
+        hit = first(context)
+        if hit is not None:
+            run.sources[pointer] = hit
+            return hit.value
+        if default is None and not required:
             return None
-        context = found[0]
-    return _group_object(run, node, context, pointer)
+        where = Hit(None, locate=partial(syntax.locate, context))
+        if default is not None:
+            run.sources[pointer] = where
+            return default
+        paths = " or ".join(rule.texts) or "(no path)"
+        run.error(f"required value {_dotted(pointer)} is missing: nothing at {paths}", rule, where, pointer=pointer)
+        return None
+
+    return plain
+
+
+def _general_value(rule: PValue, read: _Read, run: MappingRun, context: Any, pointer: str) -> Any:
+    return _value_in(run, rule, context, pointer, read)
+
+
+def _object_reader(group: PGroup, syntax: Syntax) -> Callable[[MappingRun, Any, str], dict[str, Any] | None]:
+    """The group's fields as an object (``None`` when it found nothing but constants)."""
+    fields = tuple(
+        (
+            key,
+            "/" + key,
+            _reader(child, syntax),
+            not key.startswith("_"),
+            isinstance(child, PValue) and child.const is not None,
+        )
+        for key, child in group.fields
+    )
+
+    def read_object(run: MappingRun, context: Any, pointer: str) -> dict[str, Any] | None:
+        out: dict[str, Any] = {}
+        found = False
+        for key, step, read, kept, const in fields:
+            value = read(run, context, pointer + step)
+            if kept and value not in _EMPTY:
+                out[key] = value
+                found = found or not const
+        return out if found else None
+
+    return read_object
+
+
+def _list_reader(node: PList, syntax: Syntax) -> Reader:
+    items = tuple((_reader(item, syntax), isinstance(item, PGroup) and item.each is not None) for item in node.items)
+
+    def read_list(run: MappingRun, context: Any, pointer: str) -> list[Any]:
+        out: list[Any] = []
+        for read, loop in items:
+            value = read(run, context, f"{pointer}/{len(out)}")
+            if loop and isinstance(value, list):
+                out.extend(value)
+            elif value not in _EMPTY:
+                out.append(value)
+        return out
+
+    return read_list
+
+
+def _group_reader(node: PGroup, syntax: Syntax) -> Reader:
+    if node.direction == "outbound":
+        return _nothing
+    read_object = _object_reader(node, syntax)
+    when = node.when
+
+    def holds(run: MappingRun, context: Any) -> bool:
+        return when is None or condition_holds(run, when, context, inbound=True)
+
+    if node.each is not None:
+        each = node.each
+        read_item = _reader(node.value, syntax) if node.value else read_object
+
+        def read_each(run: MappingRun, context: Any, pointer: str) -> list[Any] | None:
+            if not holds(run, context):
+                return None
+            result: list[Any] = []
+            for scope in syntax.nodes(context, each):
+                value = read_item(run, scope, f"{pointer}/{len(result)}")
+                if value not in _EMPTY:
+                    result.append(value)
+            if not result and node.required:
+                found_at = syntax.locate(context)
+                run.error(f"required {_dotted(pointer)}: nothing at {node.scope_text}", node, found_at, pointer=pointer)
+            return result
+
+        return read_each
+    if node.scope is not None:
+        scope_path = node.scope
+
+        def read_scoped(run: MappingRun, context: Any, pointer: str) -> dict[str, Any] | None:
+            if not holds(run, context):
+                return None
+            found = syntax.nodes(context, scope_path)
+            if not found:
+                if node.required:
+                    message = f"required {_dotted(pointer)} is missing: nothing at {node.scope_text}"
+                    run.error(message, node, syntax.locate(context), pointer=pointer)
+                return None
+            return read_object(run, found[0], pointer)
+
+        return read_scoped
+    if when is None:
+        return read_object
+
+    def read_when(run: MappingRun, context: Any, pointer: str) -> dict[str, Any] | None:
+        return read_object(run, context, pointer) if holds(run, context) else None
+
+    return read_when
+
+
+def _reader(node: PNode, syntax: Syntax) -> Reader:
+    if isinstance(node, PValue):
+        return _value_reader(node, syntax)
+    if isinstance(node, PList):
+        return _list_reader(node, syntax)
+    return _group_reader(node, syntax)
 
 
 def map_inbound(mapping: CompiledMapping, tree: Any) -> tuple[dict[str, Any], MappingRun]:
-    """Canonical data (a dict, not yet validated) from the partner's ``tree``, and the run's errors."""
+    """Canonical data (a dict, not yet validated) from the partner's ``tree``, and the run's errors.
+
+    The mapping is made into nested functions once (``CompiledMapping.readers``): each node's rule
+    is read when the function is made, not for every document, and a plain value (read as it is)
+    stops at its first hit without listing the others.
+    """
+    read = mapping.readers.get("inbound")
+    if read is None:
+        read = mapping.readers["inbound"] = _object_reader(mapping.root, mapping.syntax)
     run = MappingRun(mapping)
-    data = _group_object(run, mapping.root, tree, "") or {}
+    data = read(run, tree, "") or {}
     data.setdefault("document_type", mapping.document)
     return data, run
 

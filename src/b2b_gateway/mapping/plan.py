@@ -119,6 +119,8 @@ class CompiledMapping:
     envelope: dict[str, Any] = field(default_factory=dict)
     rules: dict[str, str] = field(default_factory=dict)
     """Canonical field (dotted, no indices) -> the rule's ``file:line:column``."""
+    readers: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """The engine's functions made of this mapping, made on first use (``engine.map_inbound``)."""
 
     @property
     def document(self) -> str:

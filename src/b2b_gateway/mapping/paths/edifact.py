@@ -23,6 +23,7 @@ structure, and writes the filters' qualifiers.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,6 +82,10 @@ class EdifactPath:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "select", chain(tuple(s.select for s in self.steps)))
+
+
+def _no_hit(context: Any) -> Hit | None:
+    return None
 
 
 class _SegmentHit(Hit):
@@ -226,6 +231,25 @@ class EdifactSyntax:
                 if value != "":
                     hits.append(_SegmentHit(value, node, at))
         return hits
+
+    def first(self, path: EdifactPath) -> Callable[[Any], Hit | None]:
+        """The first of :meth:`values` as a function of the context node, made once per path (the engine's
+        plain values): it stops at the first non-empty value and lists nothing."""
+        at = path.element
+        if at is None:
+            return _no_hit
+        element, component = at
+        select = path.select
+
+        def first(context: Any) -> Hit | None:
+            for node in select(context):
+                if isinstance(node, Segment):
+                    value = node.value(element, component)
+                    if value != "":
+                        return _SegmentHit(value, node, at)
+            return None
+
+        return first
 
     def locate(self, node: Any) -> Location:
         if isinstance(node, Segment):
