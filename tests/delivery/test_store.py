@@ -554,6 +554,37 @@ async def test_delivery_outcomes_recorded_close_together_share_one_transaction(d
     assert commits[50.0] == 1 and commits[0.0] > 1
 
 
+async def test_the_messages_a_batch_of_outcomes_delivers_settle_in_one_statement(db_url: str, tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, store={"url": db_url, "outcome_linger_ms": 50.0})
+    repo = await MessageRepository.open(settings)
+    statements: list[tuple[str, bool]] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, params: Any, context: Any, executemany: bool) -> None:
+        statements.append((statement, executemany))
+
+    try:
+        items, ids = [], []
+        for i in range(5):
+            m = _processed(order(f"PO-S{i}"), key=f"PO-S{i}", state=State.ROUTED)
+            m.outputs.append(Output(destination="erp", payload=b"{}", format="canonical-json"))
+            if i == 4:  # a second document output, not delivered: the message stays routed
+                m.outputs.append(Output(destination="archive", payload=b"[]", format="canonical-json"))
+            taken = (await repo.save_and_enqueue(m, owner="a", lease_s=30)).items
+            items += [t for t in taken if t.destination == "erp"]
+            ids.append(m.id)
+        event.listen(repo.db.write.sync_engine, "before_cursor_execute", seen)
+        await asyncio.gather(*(repo.apply_outcome(AttemptOutcome(t, "delivered", "ok", "amqp://erp")) for t in items))
+        event.remove(repo.db.write.sync_engine, "before_cursor_execute", seen)
+        settles = [(s, many) for s, many in statements if s.lstrip().upper().startswith("UPDATE MESSAGES")]
+        assert len(settles) == 1 and settles[0][1] is False, settles  # one statement, one parameter set
+        async with repo.db.connect() as conn:
+            found = await conn.execute(select(messages.c.id, messages.c.state).where(messages.c.id.in_(ids)))
+            states = dict(found.all())
+        assert [states[i] for i in ids] == ["delivered"] * 4 + ["routed"]
+    finally:
+        await repo.close()
+
+
 async def test_an_attempt_in_flight_that_delivers_a_dead_lettered_entry_makes_it_delivered(
     repo: MessageRepository,
 ) -> None:

@@ -180,14 +180,19 @@ _DELIVERED = (
 
 
 def _settled(*before: State, **values: Any) -> Any:
-    """The message of ``b_mid`` becomes delivered, from one of the states ``before``, once none of its
-    document entries is left undelivered."""
-    undelivered = select(outbox.c.id).where(
-        outbox.c.message_id == bindparam("b_mid"), outbox.c.kind == "document", outbox.c.state != "delivered"
+    """Each message of ``b_mids`` becomes delivered, from one of the states ``before``, once none of its
+    document entries is left undelivered (one statement for a batch's messages)."""
+    undelivered = (
+        select(outbox.c.id)
+        .where(outbox.c.message_id == messages.c.id, outbox.c.kind == "document", outbox.c.state != "delivered")
+        .correlate(messages)
     )
-    return (  # no IN (…): the statement runs with many parameter sets, where expanding lists are refused
+    return (
         update(messages)
-        .where(messages.c.id == bindparam("b_mid"), or_(*(messages.c.state == s.value for s in before)))
+        .where(
+            messages.c.id.in_(bindparam("b_mids", expanding=True)),
+            or_(*(messages.c.state == s.value for s in before)),
+        )
         .where(~exists(undelivered))
         .values(state=State.DELIVERED.value, updated_at=bindparam("b_now"), **values)
     )
@@ -283,7 +288,7 @@ async def apply_outcome(conn: AsyncConnection, outcome: AttemptOutcome, insert: 
     await insert.rows(conn, insert.ignoring(audit_events), [event])
     if current and outcome.verdict == "delivered":
         settle = _REVIVED if late and item.kind == "document" else _SETTLED
-        await conn.execute(settle, [{"b_mid": item.message_id, "b_now": now}])
+        await conn.execute(settle, {"b_mids": [item.message_id], "b_now": now})
     elif current and outcome.verdict == "dead":
         await _dead_letter(conn, outcome, attempt, now)
 
@@ -308,7 +313,7 @@ async def apply_outcomes(conn: AsyncConnection, outcomes: list[AttemptOutcome], 
     if events:
         await insert.rows(conn, insert.ignoring(audit_events), events)
         settled = dict.fromkeys(e["message_id"] for e in events)
-        await conn.execute(_SETTLED, [{"b_mid": mid, "b_now": now} for mid in settled])
+        await conn.execute(_SETTLED, {"b_mids": list(settled), "b_now": now})
     for outcome in outcomes:
         if id(outcome) not in written:
             await apply_outcome(conn, outcome, insert)
