@@ -3,10 +3,10 @@
 Inbound, the engine walks the mapping like the canonical document it produces: groups select scopes
 and loops in the partner tree, values read paths and transform them. Each node of the mapping is made
 into a function once (:func:`map_inbound`), so what a rule asks for is looked at when the function is
-made, not for every document. Outbound, it walks the canonical
-document with the same rules and writes each value where its path says, creating scopes and
-qualifiers. Every problem is collected (not only the first) as a ``MappingError`` whose location has
-both the mapping rule (``Location.mapping``) and the place in the partner document.
+made, not for every document. Outbound, it walks the canonical document with the same rules and
+writes each value where its path says, creating scopes and qualifiers. Every problem is collected
+(not only the first) as a ``MappingError`` whose location has both the mapping rule
+(``Location.mapping``) and the place in the partner document.
 """
 
 from __future__ import annotations
@@ -266,7 +266,7 @@ def _value_reader(rule: PValue, syntax: Syntax) -> Reader:
 
     def plain(run: MappingRun, context: Any, pointer: str) -> Any:
         hit = first(context)
-        if hit is not None:
+        if hit is not None and hit.value is not None:
             run.sources[pointer] = hit
             return hit.value
         if default is None and not required:
