@@ -242,7 +242,9 @@ class MessageDef:
     agency: str
     root: GroupDef
     _groups: dict[str, GroupDef] = field(default_factory=dict, repr=False, compare=False)
-    shapes: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False, compare=False)
+    shapes: dict[tuple[str, ...], tuple[tuple[int, str | None], ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
     """Sequences of segment tags walked without a finding -> how their tree is built (``structure``)."""
 
     def group(self, name: str) -> GroupDef:

@@ -25,7 +25,7 @@ from b2b_gateway.errors import (
     ValueTooShortError,
 )
 from b2b_gateway.formats.edifact.directory import Directory, Representation, SegmentDef
-from b2b_gateway.formats.edifact.model import ReadSegment, Segment
+from b2b_gateway.formats.edifact.model import Segment
 
 __all__ = ["ElementLimits", "check_segment", "check_value"]
 
@@ -242,16 +242,13 @@ def _clean_memo(seg: Segment, sdef: SegmentDef, directory: Directory) -> bool:
 
     Partners send the same segments over and over (their parties, currencies, terms, the same
     products), and the elements of a read segment follow from its text and the source's separators
-    alone (:class:`~b2b_gateway.formats.edifact.model.ReadSegment`): a text found clean once is clean
-    again. Only clean texts are remembered; a finding is always worked out in full.
+    alone (:meth:`~b2b_gateway.formats.edifact.model.Segment.text_key`): a text found clean once is
+    clean again. Only clean texts are remembered; a finding is always worked out in full.
     """
     plan, known = _plan(sdef, directory)
-    if type(seg) is not ReadSegment:
+    text = seg.text_key()
+    if text is None:
         return _clean(seg, plan)
-    src = seg._src
-    if src.element != "+" or src.component != ":":
-        return _clean(seg, plan)
-    text = seg._body
     if text in known:
         return True
     if not _clean(seg, plan):

@@ -200,6 +200,11 @@ class Segment:
     def column(self, value: int) -> None:
         self._column = value
 
+    def text_key(self) -> str | None:
+        """The segment's text as read, when it alone gives the elements (read with the separators ``+``
+        and ``:``, no release characters or repetitions); ``None`` otherwise (a built segment, say)."""
+        return None
+
     def value(self, element: int, component: int = 1) -> str:
         """The component at 1-based ``element``/``component``, or ``""`` when absent."""
         try:
@@ -265,7 +270,7 @@ class ReadSegment(Segment):
     the data separator, elements without release or repetition characters), split on first access.
 
     Its elements are a function of ``text`` and the source's two separators alone, so a check of the
-    elements may be remembered by text (``elements.check_segment`` does).
+    elements may be remembered by text (``elements.check_segment`` does, see :meth:`Segment.text_key`).
     """
 
     __slots__ = ()
@@ -277,12 +282,19 @@ class ReadSegment(Segment):
         self.offset = offset
         self.number = number
 
+    def text_key(self) -> str | None:
+        src = self._src
+        return self._body if src.element == "+" and src.component == ":" else None
+
 
 class CarefulSegment(ReadSegment):
     """A read segment whose elements were split the careful way (release characters, repetitions, odd
     tags): its text alone does not give its elements."""
 
     __slots__ = ()
+
+    def text_key(self) -> str | None:
+        return None
 
 
 class Source:
