@@ -98,3 +98,18 @@ def test_every_sample_builds_the_same_tree_from_a_remembered_shape(name: str) ->
             again, found_again = build_tree(msg.segments, mdef)
             assert dump(again) == dump(walked)
             assert [e.message for e in found_again] == [e.message for e in found]
+
+
+def test_what_is_remembered_is_bounded_in_tags(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(structure, "_TAGS", 30)
+    mdef = orders_mdef()
+    build_tree(segments_of(SAMPLE), mdef)
+    assert [len(s) for s in mdef.shapes] == [21]
+    longer = SAMPLE.replace(b"UNS+S'", LINE + b"UNS+S'").replace(b"UNT+21+1'", b"UNT+26+1'")
+    build_tree(segments_of(longer), mdef)
+    assert [len(s) for s in mdef.shapes] == [26], "21 + 26 tags are over the bound: the older shape went"
+    longest = longer.replace(b"UNS+S'", LINE + b"UNS+S'").replace(b"UNT+26+1'", b"UNT+31+1'")
+    _, found = build_tree(segments_of(longest), mdef)
+    assert found == [] and [len(s) for s in mdef.shapes] == [26], "a shape over the bound alone is not kept"
+    steps = next(iter(mdef.shapes.values()))
+    assert len({id(step) for step in steps}) < len(steps), "equal steps are one object"

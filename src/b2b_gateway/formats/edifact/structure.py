@@ -10,11 +10,13 @@ nowhere is reported unexpected and kept in the tree where it was met.
 
 The walk depends on the segments' tags alone. A sequence of tags walked without a finding is
 remembered on the message definition with the steps the walk took, and the next message of the same
-shape has its tree built from those steps, without the walk (``MessageDef.shapes``, 256 shapes).
+shape has its tree built from those steps, without the walk (``MessageDef.shapes``: 256 shapes and
+50,000 tags at most).
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 from b2b_gateway.errors import GatewayError, Location, MissingError, Severity, TooManyRepeatsError, UnexpectedError
@@ -43,6 +45,9 @@ _Step = tuple[int, "str | None"]
 
 _SHAPES = 256
 """Shapes (tag sequences) remembered per message definition, at most (they start again when full)."""
+_TAGS = 50_000
+"""Tags remembered per message definition, at most, all shapes together (a few MB): big messages
+seldom repeat their shape, and a longer shape is not remembered."""
 
 
 class _Walk:
@@ -158,11 +163,18 @@ def build_tree(
         walk.place(seg)
     end = segments[-1].location() if segments else Location()
     walk.finish(end)
-    if not walk.errors:
-        if len(mdef.shapes) >= _SHAPES:
-            mdef.shapes.clear()
-        mdef.shapes[shape] = tuple(walk.steps)
+    if not walk.errors and len(shape) <= _TAGS:
+        _remember(mdef.shapes, shape, walk.steps)
     return walk.root, walk.errors
+
+
+def _remember(shapes: dict[tuple[str, ...], tuple[_Step, ...]], shape: tuple[str, ...], steps: list[_Step]) -> None:
+    """Keep ``shape`` and its steps, sharing equal tags and steps (the tags of the message read would
+    keep their text alive), within :data:`_SHAPES` and :data:`_TAGS`."""
+    if len(shapes) >= _SHAPES or sum(map(len, shapes)) + len(shape) > _TAGS:
+        shapes.clear()
+    same: dict[_Step, _Step] = {}
+    shapes[tuple(map(sys.intern, shape))] = tuple([same.setdefault(step, step) for step in steps])
 
 
 def _replay(segments: list[Segment], steps: tuple[_Step, ...], name: str) -> Group:
