@@ -86,3 +86,14 @@ def test_other_separators_are_not_remembered(full_checks: list[str]) -> None:
         assert errors(everything(read(swapped))) == []
         assert f"BGM+220+{number}+9" in full_checks
         full_checks.clear()
+
+
+def test_long_texts_are_not_remembered(full_checks: list[str]) -> None:
+    number = f"PO-{uuid.uuid4().hex[:12]}"
+    ftx = "FTX+AAI+++" + ":".join(c * 70 for c in "ABC")  # free text of 220 characters, clean
+    assert len(ftx) > elements._MEMO_TEXT
+    data = order(number).replace(b"NAD+BY", ftx.encode() + b"'\nNAD+BY", 1).replace(b"UNT+21+1'", b"UNT+22+1'")
+    for _ in range(2):
+        assert errors(everything(read(data))) == []
+        assert ftx in full_checks, "checked in full every time"
+        full_checks.clear()

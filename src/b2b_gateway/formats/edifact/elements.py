@@ -217,8 +217,11 @@ _Comp = tuple[int, str, bool, Representation, "frozenset[str] | None"]
 _Elem = tuple[int, bool, "Representation | None", "tuple[_Comp, ...]", "frozenset[str] | None"]
 
 
-_MEMO_SIZE = 2048
+_MEMO_SIZE = 1024
 """Clean segment texts remembered per segment definition, at most (the set starts again when full)."""
+_MEMO_TEXT = 160
+"""The longest segment text remembered (long free texts seldom repeat): with :data:`_MEMO_SIZE`, a
+few hundred KB a segment tag at most."""
 
 
 def _plan(sdef: SegmentDef, directory: Directory) -> tuple[tuple[_Elem, ...], set[str]]:
@@ -247,7 +250,7 @@ def _clean_memo(seg: Segment, sdef: SegmentDef, directory: Directory) -> bool:
     """
     plan, known = _plan(sdef, directory)
     text = seg.text_key()
-    if text is None:
+    if text is None or len(text) > _MEMO_TEXT:
         return _clean(seg, plan)
     if text in known:
         return True
