@@ -32,9 +32,20 @@ from b2b_gateway.mapping.transforms import (
     split_text,
 )
 
-__all__ = ["MappingRun", "condition_holds", "map_inbound", "map_outbound"]
+__all__ = [
+    "EMPTY_VALUES",
+    "MappingRun",
+    "condition_holds",
+    "converted_in",
+    "map_inbound",
+    "map_outbound",
+    "node_reader",
+    "typed_in",
+]
 
 _EMPTY: tuple[Any, ...] = (None, "", [], {})
+EMPTY_VALUES = _EMPTY
+"""What an object or a list leaves out: ``None``, ``""``, ``[]`` and ``{}``."""
 
 
 class MappingRun:
@@ -116,21 +127,52 @@ def condition_holds(run: MappingRun, cond: PCondition, context: Any, *, inbound:
 # -- inbound -----------------------------------------------------------------------------------------
 
 
-def _typed(run: MappingRun, rule: PValue, value: Any, where: Location | Hit, pointer: str) -> Any:
+def typed_in(rule: PValue, value: Any) -> Any:
+    """``value`` as the rule's type says (a decimal as a plain string, an integer, a boolean).
+
+    Raises:
+        MappingError: the value is not of the type (the message the run records).
+    """
     if rule.type in ("decimal", "integer") and not isinstance(value, Decimal | int):
         try:
             number = Decimal(decimal_in(str(value), rule.decimal or "auto"))
         except MappingError as exc:
-            run.error(f"{rule.field}: wrong type: {exc.message} (expected a {rule.type})", rule, where, pointer=pointer)
-            return None
+            raise MappingError(f"{rule.field}: wrong type: {exc.message} (expected a {rule.type})") from None
         if rule.type == "integer":
             if number != number.to_integral_value():
-                run.error(f"{rule.field}: wrong type: {value!r} is not a whole number", rule, where, pointer=pointer)
-                return None
+                raise MappingError(f"{rule.field}: wrong type: {value!r} is not a whole number")
             return int(number)
         return format(number, "f")
     if rule.type == "boolean":
         return str(value).strip().lower() in ("true", "1", "y", "yes")
+    return value
+
+
+def _typed(run: MappingRun, rule: PValue, value: Any, where: Location | Hit, pointer: str) -> Any:
+    try:
+        return typed_in(rule, value)
+    except MappingError as exc:
+        run.error(exc.message, rule, where, pointer=pointer)
+        return None
+
+
+def converted_in(rule: PValue, value: Any, fmt: str) -> Any:
+    """``value`` after the rule's date (read in format ``fmt``), decimal, table and factor conversions.
+
+    Raises:
+        MappingError, InvalidOperation, ValueError: the value cannot be converted.
+    """
+    if rule.date is not None and value is not None:
+        if rule.date.pattern:
+            value = date_pattern_in(str(value), rule.date.pattern, rule.date.part)
+        else:
+            value = date_in(str(value), fmt, rule.date.part)
+    if rule.decimal is not None and rule.type == "string":
+        value = decimal_in(str(value), rule.decimal)
+    if rule.table is not None and value is not None:
+        value = rule.table.translate(str(value), reverse=False, unknown=rule.unknown)
+    if rule.factor is not None and value is not None:
+        value = format(Decimal(decimal_in(str(value))) * rule.factor, "f")
     return value
 
 
@@ -183,21 +225,13 @@ def _value_in(run: MappingRun, rule: PValue, context: Any, pointer: str, read: _
             elif rule.fn_in is None:
                 return None
     try:
+        fmt = ""
         if rule.date is not None and value is not None:
-            fmt: str = rule.date.format
+            fmt = rule.date.format
             if rule.format_at is not None:  # the qualifier beside the date (DTM 2379), in the segment read
                 holder = where.holder if isinstance(where, Hit) and where.holder is not None else context
                 fmt = (run.syntax.read(holder, rule.format_at) or fmt) if holder is not None else fmt
-            if rule.date.pattern:
-                value = date_pattern_in(str(value), rule.date.pattern, rule.date.part)
-            else:
-                value = date_in(str(value), fmt, rule.date.part)
-        if rule.decimal is not None and rule.type == "string":
-            value = decimal_in(str(value), rule.decimal)
-        if rule.table is not None and value is not None:
-            value = rule.table.translate(str(value), reverse=False, unknown=rule.unknown)
-        if rule.factor is not None and value is not None:
-            value = format(Decimal(decimal_in(str(value))) * rule.factor, "f")
+        value = converted_in(rule, value, fmt)
         if rule.fn_in is not None:
             value = rule.fn_in(value, _fn_context(run, rule, context, "inbound"))
     except MappingError as exc:
@@ -377,6 +411,11 @@ def _group_reader(node: PGroup, syntax: Syntax) -> Reader:
         return read_object(run, context, pointer) if holds(run, context) else None
 
     return read_when
+
+
+def node_reader(node: PNode, syntax: Syntax) -> Reader:
+    """The node made a function of (run, context node, canonical JSON pointer), as the engine reads it."""
+    return _reader(node, syntax)
 
 
 def _reader(node: PNode, syntax: Syntax) -> Reader:

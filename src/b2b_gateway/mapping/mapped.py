@@ -13,6 +13,7 @@ from typing import Any
 
 from b2b_gateway.canonical.documents import Document, document_from_data
 from b2b_gateway.errors import DocumentRejected, GatewayError, Location
+from b2b_gateway.mapping.clean_pass import clean_reader
 from b2b_gateway.mapping.engine import MappingRun, map_inbound, map_outbound
 from b2b_gateway.mapping.plan import CompiledMapping
 
@@ -67,12 +68,27 @@ def canonical_from_tree(
         source: the ``source`` reference to record in the canonical document.
         where: completes each error's location (adds the message reference, a line number …).
 
+    An EDIFACT document is first mapped by the mapping's clean pass (:mod:`.clean_pass`), which does
+    not record where each value came from; its document is kept when that run found no error and the
+    canonical model validates it. Otherwise, and for the other syntaxes, the engine maps the document
+    and every error is located.
+
     Raises:
         DocumentRejected: every mapping error and canonical field error, located.
     """
+    clean = clean_reader(mapping)
+    if clean is not None:
+        run = MappingRun(mapping)
+        data = clean(run, tree) or {}
+        if not run.errors:
+            data.setdefault("document_type", mapping.document)
+            _add_source(data, source)
+            try:
+                return document_from_data(data)
+            except GatewayError:
+                pass  # mapped again below, every error located
     data, run = map_inbound(mapping, tree)
-    if source:
-        data.setdefault("source", {k: v for k, v in source.items() if v is not None})
+    _add_source(data, source)
     errors: list[GatewayError] = list(run.errors)
     document: Document | None = None
     try:
@@ -89,6 +105,11 @@ def canonical_from_tree(
     if errors or document is None:
         raise DocumentRejected(errors)
     return document
+
+
+def _add_source(data: dict[str, Any], source: dict[str, Any] | None) -> None:
+    if source:
+        data.setdefault("source", {k: v for k, v in source.items() if v is not None})
 
 
 def tree_from_canonical(mapping: CompiledMapping, document: Document) -> Any:
