@@ -8,7 +8,9 @@
   ``Q`` (at-least-once dead-lettering); then the original is acknowledged.
 * Publishes wait for the broker's confirm and are ``mandatory``: an unroutable message is an error.
 * Consumers run one task per delivery up to ``prefetch``; the handler acknowledges in the scope of
-  :meth:`~b2b_gateway.transport.base.Delivery.process` (after the store commit).
+  :meth:`~b2b_gateway.transport.base.Delivery.process` (after the store commit). The acks of a
+  channel go out together, one ``basic.ack`` with ``multiple`` for the deliveries a group commit made
+  ready, never covering one still in processing (:mod:`.acks`).
 * The connection is robust: it reconnects and restores channels, QoS, declarations and consumers.
   Deliveries in flight when it drops are redelivered by the broker.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable
 from typing import Any
 
 import aio_pika
@@ -33,6 +36,7 @@ from aiormq.exceptions import ChannelPreconditionFailed
 from b2b_gateway.errors import BrokerTopologyError, BrokerUnavailableError, DeliveryError
 from b2b_gateway.observability.logging import get_logger
 from b2b_gateway.settings import AmqpSettings
+from b2b_gateway.transport.amqp.acks import ChannelAcks
 from b2b_gateway.transport.amqp.connection import connect
 from b2b_gateway.transport.base import Delivery, Envelope, Handler, Headers, QueueDepth
 from b2b_gateway.transport.topology import Topology
@@ -57,7 +61,9 @@ def _message(envelope: Envelope) -> aio_pika.Message:
 
 
 class AmqpDelivery(Delivery):
-    def __init__(self, transport: AmqpTransport, message: AbstractIncomingMessage, queue: str) -> None:
+    def __init__(
+        self, transport: AmqpTransport, message: AbstractIncomingMessage, queue: str, acks: ChannelAcks | None = None
+    ) -> None:
         headers = dict(message.headers or {})
         env = Envelope(
             body=message.body,
@@ -72,6 +78,7 @@ class AmqpDelivery(Delivery):
         super().__init__(env, queue, max_attempts=topo.max_attempts, delays_s=topo.delays_s)
         self._t = transport
         self.message = message
+        self._acks = acks
 
     @property
     def redelivered(self) -> bool:
@@ -86,7 +93,18 @@ class AmqpDelivery(Delivery):
         )
 
     async def _ack(self) -> None:
-        await self.message.ack()
+        if self._acks is None or self.message.delivery_tag is None:
+            await self.message.ack()
+        else:
+            self._acks.ack(self.message.delivery_tag)  # sent with the channel's next ``multiple`` ack
+
+    async def _settled_alone(self, settle: Awaitable[None]) -> None:
+        """A ``nack`` or ``reject``: written at once, then counted as settled among the channel's acks."""
+        try:
+            await settle
+        finally:
+            if self._acks is not None and self.message.delivery_tag is not None:
+                self._acks.settled(self.message.delivery_tag)
 
     async def _retry(self, delay_s: float, index: int) -> None:
         target = Topology.retry_queue_of(self.queue, min(index, len(self._t.topology.retry_delays_ms) - 1))
@@ -95,21 +113,22 @@ class AmqpDelivery(Delivery):
                 "", self._copy({**self.envelope.headers, Headers.ATTEMPT: index + 1}), routing_key=target
             )
         except (BrokerUnavailableError, DeliveryError):
-            await self.message.nack(requeue=True)
+            await self._settled_alone(self.message.nack(requeue=True))
             return
-        await self.message.ack()
+        await self._ack()
 
     async def _dead_letter(self, reason: str) -> None:
         headers = {**self.envelope.headers, Headers.REASON: reason, Headers.DEAD_FROM: self.queue}
         try:
             await self._t.publish(Topology.dead_exchange_of(self.queue), self._copy(headers))
         except (BrokerUnavailableError, DeliveryError):
-            await self.message.reject(requeue=False)  # the queue's dead-letter exchange takes it, without reason
+            # the queue's dead-letter exchange takes it, without reason
+            await self._settled_alone(self.message.reject(requeue=False))
             return
-        await self.message.ack()
+        await self._ack()
 
     async def _release(self) -> None:
-        await self.message.nack(requeue=True)
+        await self._settled_alone(self.message.nack(requeue=True))
 
 
 class AmqpTransport:
@@ -128,6 +147,8 @@ class AmqpTransport:
         self._exchanges: dict[str, AbstractExchange] = {}
         self._consumers: list[tuple[AbstractQueue, str]] = []
         self._inflight: set[asyncio.Task[None]] = set()
+        self._acks: dict[int, ChannelAcks] = {}
+        """Per consumer channel (by identity), the acks sent together (see :mod:`.acks`)."""
 
     @property
     def connected(self) -> bool:
@@ -242,14 +263,28 @@ class AmqpTransport:
             task = asyncio.current_task()
             if task is not None:
                 self._inflight.add(task)
+            acks = self._acks_of(message)
             try:
-                await handler(AmqpDelivery(self, message, queue))
+                await handler(AmqpDelivery(self, message, queue, acks))
             finally:
                 if task is not None:
                     self._inflight.discard(task)
 
         tag = await declared.consume(on_message, no_ack=False)
         self._consumers.append((declared, tag))
+
+    def _acks_of(self, message: AbstractIncomingMessage) -> ChannelAcks | None:
+        """The acks of the message's channel (a new channel after a reconnection has its own)."""
+        if message.delivery_tag is None:
+            return None
+        channel = message.channel
+        acks = self._acks.get(id(channel))
+        if acks is None or acks.channel is not channel:
+            acks = self._acks[id(channel)] = ChannelAcks(channel)
+            for key in [k for k, a in self._acks.items() if a.channel.is_closed]:
+                del self._acks[key]
+        acks.received(message.delivery_tag)
+        return acks
 
     async def stop_consuming(self) -> None:
         for queue, tag in self._consumers:
@@ -258,6 +293,8 @@ class AmqpTransport:
         self._consumers = []
         if self._inflight:
             await asyncio.gather(*list(self._inflight), return_exceptions=True)
+        for acks in list(self._acks.values()):
+            await acks.flush()
 
     async def close(self) -> None:
         await self.stop_consuming()
