@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from b2b_gateway.formats.edifact.reader import read
+from b2b_gateway.mapping.loader import load_mapping
+from b2b_gateway.mapping.paths.edifact import EdifactSyntax, build_tree
+from b2b_gateway.mapping.plan import CompiledMapping
 from b2b_gateway.settings import Settings, load_settings
 
 
@@ -15,6 +20,21 @@ def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
     return path
+
+
+def compile_text(tmp_path: Path, text: str) -> CompiledMapping:
+    """The mapping file ``text`` (written as ``m.yaml``), compiled; its errors fail the test."""
+    mapping, errors = load_mapping(write(tmp_path / "m.yaml", text), display="m.yaml")
+    assert mapping is not None, errors
+    return mapping
+
+
+def edifact_tree(mapping: CompiledMapping, data: bytes) -> Any:
+    """The segment-group tree of the first message of ``data``, as the mapping's message structure has it."""
+    (ic,) = read(data).interchanges
+    syntax = mapping.syntax
+    assert isinstance(syntax, EdifactSyntax)
+    return build_tree(ic.messages[0].segments, syntax.message)
 
 
 @pytest.fixture

@@ -20,13 +20,12 @@ from b2b_gateway.formats.edifact.reader import read
 from b2b_gateway.mapping import mapped
 from b2b_gateway.mapping.clean_pass import clean_reader
 from b2b_gateway.mapping.engine import MappingRun, map_inbound
-from b2b_gateway.mapping.loader import load_mapping
 from b2b_gateway.mapping.mapped import canonical_from_tree
 from b2b_gateway.mapping.paths.edifact import EdifactSyntax, build_tree
 from b2b_gateway.mapping.plan import CompiledMapping
 from b2b_gateway.partners.repository import PartnerRepository
 from tests.conftest import ROOT, SHARED
-from tests.partners.conftest import write
+from tests.partners.conftest import compile_text, edifact_tree
 
 
 def edifact_mappings() -> list[CompiledMapping]:
@@ -142,24 +141,25 @@ UNZ+1+9'
 
 
 def compiled(tmp_path: Path) -> CompiledMapping:
-    mapping, errors = load_mapping(write(tmp_path / "m.yaml", MAPPING), display="m.yaml")
-    assert mapping is not None, errors
-    return mapping
+    return compile_text(tmp_path, MAPPING)
 
 
 def tree(mapping: CompiledMapping, quantity: str) -> Any:
-    (ic,) = read(ORDERS.replace("{quantity}", quantity).encode()).interchanges
-    syntax = mapping.syntax
-    assert isinstance(syntax, EdifactSyntax)
-    return build_tree(ic.messages[0].segments, syntax.message)
+    return edifact_tree(mapping, ORDERS.replace("{quantity}", quantity).encode())
 
 
-def test_a_clean_document_is_mapped_by_the_clean_pass_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    mapping = compiled(tmp_path)
+@pytest.fixture
+def engine_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One item each time ``canonical_from_tree`` maps a document with the engine."""
     calls: list[int] = []
     monkeypatch.setattr(mapped, "map_inbound", lambda *a, **k: calls.append(1) or map_inbound(*a, **k))
+    return calls
+
+
+def test_a_clean_document_is_mapped_by_the_clean_pass_alone(tmp_path: Path, engine_runs: list[int]) -> None:
+    mapping = compiled(tmp_path)
     document = canonical_from_tree(mapping, tree(mapping, "4"), source={"format": "edifact"})
-    assert calls == [], "the engine did not map the document again"
+    assert engine_runs == [], "the engine did not map the document again"
     dumped = document.model_dump(mode="json", exclude_none=True)
     assert dumped["extensions"] == {'it\'s "quoted"\nand two lines': "220"}  # a field name is a literal
     assert (dumped["issue_date"], dumped["currency"], dumped["buyer"]["name"]) == ("2026-03-01", "EUR", "Buyer One")
@@ -168,14 +168,12 @@ def test_a_clean_document_is_mapped_by_the_clean_pass_alone(tmp_path: Path, monk
 
 
 def test_a_document_with_an_error_is_mapped_again_by_the_engine_and_located(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, engine_runs: list[int]
 ) -> None:
     mapping = compiled(tmp_path)
-    calls: list[int] = []
-    monkeypatch.setattr(mapped, "map_inbound", lambda *a, **k: calls.append(1) or map_inbound(*a, **k))
     with pytest.raises(DocumentRejected) as caught:
         canonical_from_tree(mapping, tree(mapping, "4x"), source={"format": "edifact"})
-    assert calls == [1]
+    assert engine_runs == [1]
     (error,) = caught.value.errors
     assert "lines[0].quantity: wrong type" in error.message
     assert (error.location.segment, error.location.element, error.location.component) == ("QTY", 1, 2)
@@ -183,13 +181,11 @@ def test_a_document_with_an_error_is_mapped_again_by_the_engine_and_located(
 
 
 def test_a_document_the_canonical_model_rejects_is_located_by_the_engine(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, engine_runs: list[int]
 ) -> None:
     mapping = compiled(tmp_path)
-    calls: list[int] = []
-    monkeypatch.setattr(mapped, "map_inbound", lambda *a, **k: calls.append(1) or map_inbound(*a, **k))
     with pytest.raises(DocumentRejected) as caught:
         canonical_from_tree(mapping, tree(mapping, "4:QQQ"), source={"format": "edifact"})
-    assert calls == [1], "the model's error sent the document to the engine"
+    assert engine_runs == [1], "the model's error sent the document to the engine"
     (error,) = caught.value.errors
     assert "lines[0].unit" in (error.location.field or "") and error.location.segment == "QTY"

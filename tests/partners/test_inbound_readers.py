@@ -8,14 +8,10 @@ from typing import Any
 
 import pytest
 
-from b2b_gateway.formats.edifact.model import EdifactMessage
-from b2b_gateway.formats.edifact.reader import parse
 from b2b_gateway.mapping import engine
 from b2b_gateway.mapping.engine import map_inbound
-from b2b_gateway.mapping.loader import load_mapping
-from b2b_gateway.mapping.paths.edifact import EdifactSyntax, build_tree
 from b2b_gateway.mapping.plan import CompiledMapping
-from tests.partners.conftest import write
+from tests.partners.conftest import compile_text, edifact_tree
 
 MAPPING = textwrap.dedent("""
     document: order
@@ -60,16 +56,11 @@ UNZ+1+9'
 
 
 def compiled(tmp_path: Path) -> CompiledMapping:
-    mapping, errors = load_mapping(write(tmp_path / "m.yaml", MAPPING), display="m.yaml")
-    assert mapping is not None, errors
-    return mapping
+    return compile_text(tmp_path, MAPPING)
 
 
 def tree_of(mapping: CompiledMapping, number: str) -> Any:
-    message: EdifactMessage = parse(ORDERS.replace("{number}", number).encode())[0].messages[0]
-    syntax = mapping.syntax
-    assert isinstance(syntax, EdifactSyntax)
-    return build_tree(message.segments, syntax.message)
+    return edifact_tree(mapping, ORDERS.replace("{number}", number).encode())
 
 
 def test_a_mapping_is_made_into_functions_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
