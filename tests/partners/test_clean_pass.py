@@ -8,6 +8,7 @@ message with one segment left out or one element changed.
 
 from __future__ import annotations
 
+import linecache
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -189,3 +190,11 @@ def test_a_document_the_canonical_model_rejects_is_located_by_the_engine(
     assert engine_runs == [1], "the model's error sent the document to the engine"
     (error,) = caught.value.errors
     assert "lines[0].unit" in (error.location.field or "") and error.location.segment == "QTY"
+
+
+def test_the_written_source_shows_in_tracebacks(tmp_path: Path) -> None:
+    reader = clean_reader(compiled(tmp_path))
+    assert reader is not None
+    code = reader.__code__
+    assert code.co_filename == "<clean pass of m.yaml>"
+    assert linecache.getline(code.co_filename, code.co_firstlineno).startswith(f"def {code.co_name}(run, n):")

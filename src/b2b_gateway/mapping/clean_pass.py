@@ -26,6 +26,7 @@ function's own namespace, never source text.
 
 from __future__ import annotations
 
+import linecache
 from collections.abc import Callable
 from typing import Any
 
@@ -59,14 +60,13 @@ class _Writer:
         self.syntax = syntax
         self.names: dict[str, Any] = {"Group": Group, "Segment": Segment, "_EMPTY": EMPTY_VALUES}
         self.blocks: list[list[str]] = []
-        self.source = ""
-        """The source written (kept for reading it when debugging a mapping)."""
 
     def function(self, mapping: CompiledMapping) -> CleanReader:
         root = self.object_function(mapping.root)
         source = "\n\n".join("\n".join(block) for block in self.blocks) + "\n"
-        self.source = source
-        exec(compile(source, f"<clean pass of {mapping.file}>", "exec"), self.names)  # see the module on what it holds
+        filename = f"<clean pass of {mapping.file}>"
+        exec(compile(source, filename, "exec"), self.names)  # see the module on what the source holds
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)  # for tracebacks
         made: CleanReader = self.names[root]
         return made
 

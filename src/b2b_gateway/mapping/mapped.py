@@ -83,11 +83,10 @@ def canonical_from_tree(
         if not run.errors:
             data.setdefault("document_type", mapping.document)
             _add_source(data, source)
-            try:
-                return document_from_data(data)
-            except GatewayError:
-                pass  # mapped again below, every error located
-    data, run = map_inbound(mapping, tree)
+            accepted = _accepted(data)
+            if accepted is not None:
+                return accepted
+    data, run = map_inbound(mapping, tree)  # again with the engine: every error located
     _add_source(data, source)
     errors: list[GatewayError] = list(run.errors)
     document: Document | None = None
@@ -105,6 +104,14 @@ def canonical_from_tree(
     if errors or document is None:
         raise DocumentRejected(errors)
     return document
+
+
+def _accepted(data: dict[str, Any]) -> Document | None:
+    """The canonical document, or ``None`` when the model rejects the data (the engine's pass says why)."""
+    try:
+        return document_from_data(data)
+    except GatewayError:
+        return None
 
 
 def _add_source(data: dict[str, Any], source: dict[str, Any] | None) -> None:
