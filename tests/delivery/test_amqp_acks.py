@@ -120,3 +120,25 @@ async def test_gives_back_and_acks_mixed_on_one_channel(vhost: str, caplog: pyte
     await transport.close()
     assert await ready_in(vhost, TOPO.queue_in) == []
     assert "settle_failed" not in caplog.text
+
+
+async def test_a_publish_is_persistent_with_the_envelopes_properties(vhost: str) -> None:
+    transport = await started(vhost)
+    envelope = Envelope(
+        b"{}", "m-1", "order.ACME", {"x-b2b-partner": "ACME", "attempt": 2}, "application/json", "corr-1", "order"
+    )
+    await transport.publish(TOPO.exchange_in, envelope)
+    await transport.close()
+    connection = await aio_pika.connect(vhost)
+    try:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(TOPO.queue_in, passive=True)
+        message = await queue.get(no_ack=True)
+    finally:
+        await connection.close()
+    assert message.delivery_mode == aio_pika.DeliveryMode.PERSISTENT  # survives a broker restart
+    assert (message.message_id, message.correlation_id, message.type) == ("m-1", "corr-1", "order")
+    assert (message.content_type, message.routing_key, message.body) == ("application/json", "order.ACME", b"{}")
+    headers = dict(message.headers)
+    headers.pop("x-delivery-count", None)  # the quorum queue's own
+    assert headers == {"x-b2b-partner": "ACME", "attempt": 2}
