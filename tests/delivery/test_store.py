@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import hashlib
+import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import event, func, select, text, update
+from sqlalchemy import event, func, insert, select, text, update
 
 from b2b_gateway.errors import BusinessRuleError, NotFoundError
 from b2b_gateway.pipeline import Message, Output, Pipeline, PipelineContext, State
@@ -71,6 +73,23 @@ async def test_saving_again_writes_nothing_twice(repo: MessageRepository) -> Non
     assert [e["stage"] for e in detail.events] == ["receive", "store", "route"]
     assert len(detail.outputs) == 1 and detail.outputs[0]["id"] == output_key(m.id, m.outputs[0])
     assert await repo.payload(m.sha256) == m.raw
+
+
+async def test_payloads_are_stored_with_zstd_and_zlib_ones_of_earlier_versions_still_read(
+    repo: MessageRepository,
+) -> None:
+    m = _processed(order("PO-Z"))
+    await repo.save(m)
+    async with repo.db.connect() as conn:
+        kind = (await conn.execute(select(payloads.c.compression).where(payloads.c.sha256 == m.sha256))).scalar()
+    assert kind == "zstd"
+    assert await repo.payload(m.sha256) == m.raw
+    earlier = order("PO-OLD") * 3
+    sha = hashlib.sha256(earlier).hexdigest()
+    row = {"sha256": sha, "size": len(earlier), "compression": "zlib", "data": zlib.compress(earlier, 1)}
+    async with repo.db.begin() as conn:
+        await conn.execute(insert(payloads).values(**row, created_at=utcnow()))
+    assert await repo.payload(sha) == earlier
 
 
 async def test_a_second_run_of_the_same_message_is_recorded_as_such(repo: MessageRepository) -> None:

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
 import weakref
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import zstandard
 
 from b2b_gateway.errors import GatewayError
 from b2b_gateway.pipeline.message import AuditEvent, Message, Output, derive_id, utcnow
@@ -40,21 +43,37 @@ def output_key(message_id: str, output: Output) -> str:
 
 
 def compress(data: bytes) -> tuple[str, bytes]:
-    """(compression, bytes): zlib unless the payload is tiny or does not shrink.
+    """(compression, bytes): zstd (level 1) unless the payload is tiny or does not shrink.
 
-    Level 1: on the documents the gateway stores it takes half the time of zlib's default (6) for
-    output 3-15% larger (a 5.5 KB canonical JSON: 15 against 32 us, 1,009 against 877 bytes).
+    A compressor is kept per thread, so no state is allocated for each payload: zlib (level 1, used
+    until 2026-12-07) made and freed its 256 KB of state every time, 37 µs a payload in the gateway
+    against about 12 for zstd, for output of the same size (a 1.4 KB ORDERS: 502 against 477 bytes).
+    Payloads stored with zlib read back as before (:func:`decompress`).
     """
     if len(data) < _MIN_COMPRESS:
         return "none", data
-    packed = zlib.compress(data, 1)
-    return ("zlib", packed) if len(packed) < len(data) else ("none", data)
+    packed = _CODERS.compressor.compress(data)
+    return ("zstd", packed) if len(packed) < len(data) else ("none", data)
 
 
 def decompress(compression: str, data: bytes) -> bytes:
     if compression == "file":  # a big input kept where it was archived (see :func:`file_payload_row`)
         return Path(bytes(data).decode("utf-8")).read_bytes()
+    if compression == "zstd":
+        return _CODERS.decompressor.decompress(bytes(data))
     return zlib.decompress(data) if compression == "zlib" else bytes(data)
+
+
+class _Coders(threading.local):
+    """zstd's compressor and decompressor of this thread (they are not safe to share between threads)."""
+
+    def __init__(self) -> None:
+        self.compressor = zstandard.ZstdCompressor(level=1)
+        self.decompressor = zstandard.ZstdDecompressor()
+
+
+_CODERS = _Coders()
+"""Each thread's own (``threading.local`` runs ``__init__`` in every thread that uses it)."""
 
 
 def file_payload_row(path: str, sha256: str, size: int, now: dt.datetime | None = None) -> dict[str, Any]:

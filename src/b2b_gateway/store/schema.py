@@ -3,7 +3,8 @@
 Lineage: every message row carries ``parent_id`` (the interchange it was split from, or nothing) and
 ``root_id`` (the input as received), so an interchange, its messages and their outputs are one tree.
 Payloads (raw inputs, canonical JSON, rendered outputs) are archived once, content-addressed by
-SHA-256 and zlib-compressed. The audit trail and the error list are append-only.
+SHA-256 and compressed (zstd; zlib for payloads stored by versions before 2026-12-07). The audit trail
+and the error list are append-only.
 """
 
 from __future__ import annotations
