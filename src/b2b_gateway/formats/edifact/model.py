@@ -121,6 +121,8 @@ class Segment:
     """1-based count in the interchange (UNB = 1); 0 when the segment was built, not read."""
     _body: str
     _src: Source
+    _elements: list[list[str]] | None
+    """``None`` on a read segment until its elements are first asked for."""
 
     def __init__(
         self,
@@ -145,12 +147,12 @@ class Segment:
     @property
     def elements(self) -> list[list[str]]:
         """The data elements, 0-based, each a list of components (release characters removed)."""
-        try:
-            return self._elements
-        except AttributeError:
+        elements = self._elements
+        if elements is None:  # a read segment, not split yet
             src, text = self._src, self._body
-            self._elements = [e.split(src.component) for e in text[4:].split(src.element)] if len(text) > 3 else []
-            return self._elements
+            elements = [e.split(src.component) for e in text[4:].split(src.element)] if len(text) > 3 else []
+            self._elements = elements
+        return elements
 
     @elements.setter
     def elements(self, value: list[list[str]]) -> None:
@@ -207,9 +209,8 @@ class Segment:
 
     def value(self, element: int, component: int = 1) -> str:
         """The component at 1-based ``element``/``component``, or ``""`` when absent."""
-        try:
-            elements = self._elements  # the property's work, without its call (read for every rule)
-        except AttributeError:
+        elements = self._elements  # the property's work, without its call (read for every rule)
+        if elements is None:
             elements = self.elements
         if element < 1 or element > len(elements):
             return ""
@@ -279,6 +280,7 @@ class ReadSegment(Segment):
         self.tag = tag
         self._body = text
         self._src = src
+        self._elements = None  # split when first asked for (None, not unset: an unset slot's error costs 1 µs)
         self.offset = offset
         self.number = number
 
