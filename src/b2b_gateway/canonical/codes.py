@@ -10,7 +10,7 @@ from collections.abc import Callable, Collection
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer
+from pydantic import AfterValidator, Field, PlainSerializer, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from b2b_gateway.canonical import _codelists as lists
@@ -66,15 +66,11 @@ def _member_of(list_name: str) -> Callable[[str], str]:
     return check
 
 
-def _strip(value: object) -> object:
-    return value.strip() if isinstance(value, str) else value
-
-
 def _meta(list_name: str, example: str) -> Any:
     return Field(json_schema_extra={"x-code-list": list_name}, examples=[example])
 
 
-_S = BeforeValidator(_strip)
+_S = StringConstraints(strip_whitespace=True)  # in pydantic-core, not a Python call per code
 CurrencyCode = Annotated[str, _S, AfterValidator(_member_of("ISO 4217 currency")), _meta("ISO 4217 currency", "EUR")]
 CountryCode = Annotated[str, _S, AfterValidator(_member_of("ISO 3166-1 country")), _meta("ISO 3166-1 country", "DE")]
 UnitCode = Annotated[str, _S, AfterValidator(_member_of("UN/ECE Rec 20 unit")), _meta("UN/ECE Rec 20 unit", "C62")]
@@ -98,21 +94,14 @@ MessageFunctionCode = Annotated[
 ]
 
 
-def _no_float(value: object) -> object:
-    # A float has already lost precision; only str, int and Decimal are exact.
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    return value
-
-
 def _dec_str(value: Decimal) -> str:
     return format(value, "f")
 
 
-#: Money: a Decimal (never float), written to JSON as a string so no reader loses precision.
+#: Money: a Decimal (never float), written to JSON as a string so no reader loses precision. A float is
+#: taken by its shortest repr (0.1 is Decimal('0.1'), not the binary fraction): pydantic-core does that.
 Amount = Annotated[
     Decimal,
-    BeforeValidator(_no_float),
     Field(allow_inf_nan=False, json_schema_extra={"x-decimal": True}),
     PlainSerializer(_dec_str, return_type=str, when_used="json"),
 ]

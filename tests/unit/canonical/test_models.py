@@ -40,8 +40,20 @@ def test_amounts_serialise_as_exact_strings() -> None:
 def test_floats_are_read_exactly_not_binary() -> None:
     data = load_fixture("canonical/order.json")
     data["lines"][0]["price"]["net"] = 0.1
+    data["lines"][0]["quantity"] = 1.2345678901234567
+    data["lines"][1]["quantity"] = 1e-7
     doc = document_from_data(data)
     assert doc.lines[0].price is not None and doc.lines[0].price.net == Decimal("0.1")
+    assert doc.lines[0].quantity == Decimal("1.2345678901234567")
+    assert doc.lines[1].quantity == Decimal("1E-7")
+
+
+def test_codes_are_read_without_surrounding_blanks() -> None:
+    data = load_fixture("canonical/order.json")
+    data["currency"] = " EUR "
+    data["lines"][0]["unit"] = "C62 "
+    doc = document_from_data(data)
+    assert doc.currency == "EUR" and doc.lines[0].unit == "C62"
 
 
 @pytest.mark.parametrize(
