@@ -281,3 +281,24 @@ async def test_an_entry_held_past_its_lease_is_left_to_the_poll_and_tried_once(r
     assert len(sender.calls) == 1  # the poll's claim tried it; the stale hand-over did not try it again
     detail = await repo.get(m.id)
     assert [e["detail"] for e in detail.events if e["stage"] == "deliver"] == ["partner:ACME attempt 1: HTTP 200"]
+
+
+async def test_several_pipelines_waiting_for_room_all_get_in(repo: MessageRepository) -> None:
+    sender = Scripted()
+    relay, first = await _full_relay(repo, sender, max_pending=1, entries=3, lease_s=30)
+    more = []
+    for i in range(3, 6):
+        more += (await repo.save_and_enqueue(_routed(i), owner="t", lease_s=30)).items
+    second = asyncio.create_task(relay.submit(more))  # a second pipeline, waiting behind the first
+    await asyncio.sleep(0.05)
+    assert not second.done()
+    stop = asyncio.Event()
+    running = asyncio.create_task(relay.run(stop))
+    await asyncio.wait_for(asyncio.gather(first, second), 5)  # each entry taken makes room for the next
+    for _ in range(500):
+        if len(sender.calls) == 6:
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    await running
+    assert sorted(r.payload for r in sender.calls) == [b"0", b"1", b"2", b"3", b"4", b"5"]

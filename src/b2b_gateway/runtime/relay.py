@@ -75,6 +75,8 @@ class OutboxRelay:
         self._inflight: set[asyncio.Task[None]] = set()
         self._slots: asyncio.Semaphore | None = None
         self._closed: asyncio.Event | None = None
+        self._room: asyncio.Event | None = None
+        """Set when an entry left the queue (or the relay closed): a pipeline waiting for room looks again."""
         self.attempts = 0
 
     def _queue(self) -> asyncio.Queue[OutboxItem]:
@@ -82,7 +84,15 @@ class OutboxRelay:
             self._ready = asyncio.Queue(maxsize=self.settings.max_pending)
             self._slots = asyncio.Semaphore(max(1, self.settings.concurrency))
             self._closed = asyncio.Event()
+            self._room = asyncio.Event()
         return self._ready
+
+    def _take(self, queue: asyncio.Queue[OutboxItem]) -> OutboxItem:
+        """The next waiting entry (the queue is not empty); a pipeline waiting for room may go on."""
+        item = queue.get_nowait()
+        assert self._room is not None
+        self._room.set()
+        return item
 
     async def submit(self, items: list[OutboxItem]) -> None:
         """Hand over entries this process just wrote (and holds the lease on).
@@ -92,27 +102,21 @@ class OutboxRelay:
         and are claimed again by polling when the lease runs out (here or in another process).
         """
         queue = self._queue()
-        assert self._closed is not None
+        assert self._closed is not None and self._room is not None
         for item in items:
+            while not self._closed.is_set() and queue.full():
+                self._room.clear()
+                await self._room.wait()  # one future a waiting pipeline, set by the next entry taken
             if self._closed.is_set():
                 return
-            if not queue.full():
-                queue.put_nowait(item)
-                continue
-            put = asyncio.ensure_future(queue.put(item))
-            closed = asyncio.ensure_future(self._closed.wait())
-            try:
-                await asyncio.wait((put, closed), return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                closed.cancel()
-                if not put.done():
-                    put.cancel()
+            queue.put_nowait(item)
 
     def close(self) -> None:
         """Take no more handed-over entries (a pipeline waiting for room goes on at once)."""
         self._queue()
-        assert self._closed is not None
+        assert self._closed is not None and self._room is not None
         self._closed.set()
+        self._room.set()
 
     def breaker(self, endpoint: Endpoint) -> CircuitBreaker:
         found = self.breakers.get(endpoint.key)
@@ -214,6 +218,7 @@ class OutboxRelay:
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until ``stop`` is set: handed-over entries at once, due ones every poll interval."""
         queue = self._queue()
+        assert self._room is not None
         next_poll = 0.0
         loop = asyncio.get_running_loop()
         while not stop.is_set():
@@ -223,10 +228,14 @@ class OutboxRelay:
                 except GatewayError as exc:
                     log.warning("relay.poll_failed", error=exc.message)
                 next_poll = loop.time() + self.settings.poll_interval_s
-            try:
-                item = await asyncio.wait_for(queue.get(), timeout=max(0.01, next_poll - loop.time()))
-            except TimeoutError:
-                continue
+            if queue.empty():  # wait for an entry, or until the next poll is due
+                try:
+                    item = await asyncio.wait_for(queue.get(), timeout=max(0.01, next_poll - loop.time()))
+                except TimeoutError:
+                    continue
+                self._room.set()  # the entry that came may have filled the queue for another pipeline
+            else:
+                item = self._take(queue)  # no task and timer for an entry already waiting
             await self._start(item)
         self.close()
         await self.wait_idle()
@@ -236,7 +245,7 @@ class OutboxRelay:
         queue = self._queue()
         while True:
             while not queue.empty():
-                await self._start(queue.get_nowait())
+                await self._start(self._take(queue))
             started = await self.poll_once()
             if not started and not self._inflight and queue.empty():
                 return
