@@ -302,3 +302,17 @@ async def test_several_pipelines_waiting_for_room_all_get_in(repo: MessageReposi
     stop.set()
     await running
     assert sorted(r.payload for r in sender.calls) == [b"0", b"1", b"2", b"3", b"4", b"5"]
+
+
+async def test_a_pipeline_cancelled_as_room_came_passes_the_room_on(repo: MessageRepository) -> None:
+    sender = Scripted()
+    relay, first = await _full_relay(repo, sender, max_pending=1, entries=2, lease_s=30)  # 1 held, 1 waiting
+    (last,) = (await repo.save_and_enqueue(_routed(2), owner="t", lease_s=30)).items
+    second = asyncio.create_task(relay.submit([last]))
+    await asyncio.sleep(0.05)
+    assert relay._ready is not None
+    relay._take(relay._ready)  # room for the first waiting pipeline …
+    first.cancel()  # … which is cancelled before it could use it
+    await asyncio.wait_for(second, 5)  # the room went to the next one
+    assert first.cancelled()
+    assert [i.id for i in [relay._ready.get_nowait()]] == [last.id]

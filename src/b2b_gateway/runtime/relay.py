@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+from collections import deque
 from collections.abc import Awaitable, Callable
 
 from b2b_gateway.errors import GatewayError, TransientError
@@ -75,8 +76,8 @@ class OutboxRelay:
         self._inflight: set[asyncio.Task[None]] = set()
         self._slots: asyncio.Semaphore | None = None
         self._closed: asyncio.Event | None = None
-        self._room: asyncio.Event | None = None
-        """Set when an entry left the queue (or the relay closed): a pipeline waiting for room looks again."""
+        self._waiting: deque[asyncio.Future[None]] = deque()
+        """Pipelines waiting for room, longest first: each entry taken wakes one (closing wakes them all)."""
         self.attempts = 0
 
     def _queue(self) -> asyncio.Queue[OutboxItem]:
@@ -84,15 +85,31 @@ class OutboxRelay:
             self._ready = asyncio.Queue(maxsize=self.settings.max_pending)
             self._slots = asyncio.Semaphore(max(1, self.settings.concurrency))
             self._closed = asyncio.Event()
-            self._room = asyncio.Event()
         return self._ready
 
     def _take(self, queue: asyncio.Queue[OutboxItem]) -> OutboxItem:
         """The next waiting entry (the queue is not empty); a pipeline waiting for room may go on."""
         item = queue.get_nowait()
-        assert self._room is not None
-        self._room.set()
+        self._make_room()
         return item
+
+    def _make_room(self) -> None:
+        """An entry left the queue: the pipeline waiting longest for room may put one in."""
+        while self._waiting:
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    async def _wait_for_room(self) -> None:
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiting.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._make_room()  # woken as it was cancelled: the room goes to the next one
+            raise
 
     async def submit(self, items: list[OutboxItem]) -> None:
         """Hand over entries this process just wrote (and holds the lease on).
@@ -102,11 +119,10 @@ class OutboxRelay:
         and are claimed again by polling when the lease runs out (here or in another process).
         """
         queue = self._queue()
-        assert self._closed is not None and self._room is not None
+        assert self._closed is not None
         for item in items:
             while not self._closed.is_set() and queue.full():
-                self._room.clear()
-                await self._room.wait()  # one future a waiting pipeline, set by the next entry taken
+                await self._wait_for_room()
             if self._closed.is_set():
                 return
             queue.put_nowait(item)
@@ -114,9 +130,12 @@ class OutboxRelay:
     def close(self) -> None:
         """Take no more handed-over entries (a pipeline waiting for room goes on at once)."""
         self._queue()
-        assert self._closed is not None and self._room is not None
+        assert self._closed is not None
         self._closed.set()
-        self._room.set()
+        while self._waiting:
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
 
     def breaker(self, endpoint: Endpoint) -> CircuitBreaker:
         found = self.breakers.get(endpoint.key)
@@ -218,7 +237,6 @@ class OutboxRelay:
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until ``stop`` is set: handed-over entries at once, due ones every poll interval."""
         queue = self._queue()
-        assert self._room is not None
         next_poll = 0.0
         loop = asyncio.get_running_loop()
         while not stop.is_set():
@@ -233,7 +251,7 @@ class OutboxRelay:
                     item = await asyncio.wait_for(queue.get(), timeout=max(0.01, next_poll - loop.time()))
                 except TimeoutError:
                     continue
-                self._room.set()  # the entry that came may have filled the queue for another pipeline
+                self._make_room()  # the entry that came may have filled the queue for another pipeline
             else:
                 item = self._take(queue)  # no task and timer for an entry already waiting
             await self._start(item)
