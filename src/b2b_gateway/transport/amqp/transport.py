@@ -75,7 +75,7 @@ class AmqpDelivery(Delivery):
             type=message.type,
         )
         topo = transport.topology
-        super().__init__(env, queue, max_attempts=topo.max_attempts, delays_s=topo.delays_s)
+        super().__init__(env, queue, max_attempts=topo.max_attempts, delays_s=transport.delays_s)
         self._t = transport
         self.message = message
         self._acks = acks
@@ -141,6 +141,7 @@ class AmqpTransport:
     ) -> None:
         self.settings = settings
         self.topology = topology or Topology.from_settings(settings)
+        self.delays_s = self.topology.delays_s  # given to every delivery (as the other transports do)
         self.connection_name = connection_name
         self.connection: AbstractRobustConnection | None = None
         self._publish_channel: AbstractChannel | None = None
