@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -240,19 +241,24 @@ async def _full_relay(
     return relay, handing
 
 
-async def test_handed_over_entries_are_bounded_and_the_pipeline_waits_for_room(repo: MessageRepository) -> None:
-    sender = Scripted()
-    relay, handing = await _full_relay(repo, sender, max_pending=2, entries=5, lease_s=30)
-    assert relay._ready is not None and relay._ready.qsize() == 2  # held: at most 2 wait
+async def _run_until_sent(relay: OutboxRelay, sender: Scripted, handing: Awaitable[Any], count: int) -> None:
+    """Run the relay until the pipelines handing over (``handing``) are done and ``count`` were sent."""
     stop = asyncio.Event()
     running = asyncio.create_task(relay.run(stop))
-    await asyncio.wait_for(handing, 5)  # the relay makes room: the rest go in as it delivers
+    await asyncio.wait_for(handing, 5)
     for _ in range(500):
-        if len(sender.calls) == 5:
+        if len(sender.calls) == count:
             break
         await asyncio.sleep(0.01)
     stop.set()
     await running
+
+
+async def test_handed_over_entries_are_bounded_and_the_pipeline_waits_for_room(repo: MessageRepository) -> None:
+    sender = Scripted()
+    relay, handing = await _full_relay(repo, sender, max_pending=2, entries=5, lease_s=30)
+    assert relay._ready is not None and relay._ready.qsize() == 2  # held: at most 2 wait
+    await _run_until_sent(relay, sender, handing, 5)  # the relay makes room: the rest go in as it delivers
     assert sorted(r.payload for r in sender.calls) == [b"0", b"1", b"2", b"3", b"4"]
 
 
@@ -292,15 +298,7 @@ async def test_several_pipelines_waiting_for_room_all_get_in(repo: MessageReposi
     second = asyncio.create_task(relay.submit(more))  # a second pipeline, waiting behind the first
     await asyncio.sleep(0.05)
     assert not second.done()
-    stop = asyncio.Event()
-    running = asyncio.create_task(relay.run(stop))
-    await asyncio.wait_for(asyncio.gather(first, second), 5)  # each entry taken makes room for the next
-    for _ in range(500):
-        if len(sender.calls) == 6:
-            break
-        await asyncio.sleep(0.01)
-    stop.set()
-    await running
+    await _run_until_sent(relay, sender, asyncio.gather(first, second), 6)  # each entry taken makes room
     assert sorted(r.payload for r in sender.calls) == [b"0", b"1", b"2", b"3", b"4", b"5"]
 
 
