@@ -132,10 +132,8 @@ class OutboxRelay:
         self._queue()
         assert self._closed is not None
         self._closed.set()
-        while self._waiting:
-            waiter = self._waiting.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
+        while self._waiting:  # every waiting pipeline, each sees the relay closed
+            self._make_room()
 
     def breaker(self, endpoint: Endpoint) -> CircuitBreaker:
         found = self.breakers.get(endpoint.key)
