@@ -161,7 +161,9 @@ class H(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(answer)
     def log_message(self, *a): pass
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+class Server(http.server.ThreadingHTTPServer):
+    request_queue_size = 128  # a real server's backlog: socketserver's 5 resets connections the relay opens at once
+server = Server(("127.0.0.1", 0), H)
 print(server.server_address[1], flush=True)
 server.serve_forever()
 """
