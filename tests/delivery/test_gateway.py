@@ -226,9 +226,37 @@ async def test_a_serving_gateway_keeps_its_start_up_objects_out_of_gc_passes(tmp
             gc.unfreeze()  # the test process keeps collecting as before
         assert gw.gc_watch._callback not in gc.callbacks
         assert gc.get_threshold() == before
-    assert Settings().process.gc_thresholds == (20_000, 10, 100)
+    assert Settings().process.gc_thresholds == (200_000, 10, 100)
     with pytest.raises(ValidationError, match="at least 1"):
         Settings(process={"gc_thresholds": (0, 10, 10)})
+
+
+async def test_documents_in_flight_do_not_set_off_young_collections(tmp_path: Path) -> None:
+    """The default ``process.gc_thresholds``: a young pass walks every object allocated since the last one
+    and still alive, that is every document in flight (5-15 ms a pass through RabbitMQ with 100 in
+    flight: 7% of the gateway's CPU at (20000, 10, 100)). 500 orders served 100 at a time set off at most
+    one (five at (20000, 10, 100))."""
+    from b2b_gateway.transport import Envelope, Topology
+    from b2b_gateway.transport.memory import MemoryTransport
+
+    settings = settings_for(tmp_path)
+    transport = MemoryTransport(Topology.from_settings(settings.amqp))
+    gw = Gateway(settings, transport=transport)
+    stop = asyncio.Event()
+    serving = await _serving(gw, stop)
+    try:
+        young = gw.gc_watch.count[0]
+        for i in range(500):
+            await transport.publish(gw.topology.exchange_in, Envelope(body=order(f"PO-{i}"), message_id=f"{i:032x}"))
+        for _ in range(3000):
+            if len(transport.published[gw.topology.exchange_erp]) >= 500:
+                break
+            await asyncio.sleep(0.01)
+        assert len(transport.published[gw.topology.exchange_erp]) == 500
+        assert gw.gc_watch.count[0] - young <= 1
+    finally:
+        stop.set()
+        await serving
 
 
 async def test_a_serving_gateway_logs_the_event_loops_stalls(tmp_path: Path) -> None:
